@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "$GREETING"
+cat /etc/motd

@@ -1,0 +1,72 @@
+import { build, type Logger, StackerError } from '@nx-stacker/engine';
+import type { Dirs } from '../globals';
+
+/** `build`'s flags, as stacker spells them. */
+export const buildOptions = {
+  'stacker-file': { type: 'string', short: 'f', default: 'stacker.yaml' },
+  substitute: { type: 'string', multiple: true, default: [] as string[] },
+  'substitute-file': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'layer-type': { type: 'string', multiple: true },
+  'no-verity': { type: 'boolean' },
+  'no-squashfs-verity': { type: 'boolean' },
+  'order-only': { type: 'boolean' },
+  'require-hash': { type: 'boolean' },
+  'shell-fail': { type: 'boolean' },
+  'on-run-failure': { type: 'string' },
+  'annotations-namespace': { type: 'string', default: 'io.stackeroci' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface BuildFlags {
+  'stacker-file': string;
+  substitute: string[];
+  'substitute-file'?: string;
+  'no-cache'?: boolean;
+  'layer-type'?: string[];
+  'order-only'?: boolean;
+  'require-hash'?: boolean;
+  'shell-fail'?: boolean;
+  'on-run-failure'?: string;
+  'annotations-namespace': string;
+}
+
+/** `nx-stacker build`: builds one stacker file (and its prerequisites). */
+export async function buildCommand(args: {
+  flags: BuildFlags;
+  dirs: Dirs;
+  log: Logger;
+  debug: boolean;
+  signal: AbortSignal;
+}): Promise<void> {
+  const { flags } = args;
+  let onRunFailure = flags['on-run-failure'];
+  if (flags['shell-fail']) {
+    if (onRunFailure && onRunFailure !== '/bin/sh') {
+      throw new StackerError(`--shell-fail is incompatible with --on-run-failure=${onRunFailure}`);
+    }
+    onRunFailure = '/bin/sh';
+  }
+
+  const summary = await build({
+    stackerFiles: [flags['stacker-file']],
+    ...args.dirs,
+    substitutions: flags.substitute,
+    substituteFile: flags['substitute-file'],
+    noCache: flags['no-cache'],
+    requireHash: flags['require-hash'],
+    orderOnly: flags['order-only'],
+    onRunFailure,
+    layerTypes: flags['layer-type'],
+    annotationsNamespace: flags['annotations-namespace'],
+    debug: args.debug,
+    log: args.log,
+    signal: args.signal,
+  });
+
+  if (!flags['order-only']) {
+    const built = summary.layers.filter((l) => l.status === 'built').length;
+    const reused = summary.layers.length - built;
+    args.log.info(`done: ${built} built, ${reused} reused; images in ${args.dirs.ociDir}`);
+  }
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  busyboxLayout,
+  requireRoot,
+  runCli,
+  tempDir,
+  umociUnpack,
+  writeFiles,
+} from '../../engine/test/helpers';
+
+async function project(dir: string): Promise<void> {
+  writeFiles(dir, {
+    'stacker.yaml': `
+parent:
+  from:
+    type: oci
+    url: ${await busyboxLayout()}:busybox
+  run: echo \${{GREETING:hi}} > /greeting
+child:
+  from:
+    type: built
+    tag: parent
+  run: cat /greeting
+`,
+  });
+}
+
+test('--help lists the build command and exits 0', () => {
+  const r = runCli(['--help'], process.cwd());
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /build\s+builds a new OCI image/);
+});
+
+test('an unknown command or flag is a usage error with exit status 2', () => {
+  const r = runCli(['frobnicate'], process.cwd());
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /error: No help topic for 'frobnicate'/);
+  const f = runCli(['build', '--frobnicate'], process.cwd());
+  assert.equal(f.status, 2);
+  assert.match(f.stderr, /--frobnicate/);
+  assert.match(f.stderr, /--stacker-file/);
+});
+
+test('build writes stacker\'s default dirs so umoci can unpack oci:<layer>', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  await project(dir);
+
+  const r = runCli(['build', '--substitute', 'GREETING=hello'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /hello/, 'run output is streamed to stdout');
+  assert.match(r.stderr, /parent: building \(not built before\)/);
+  for (const d of ['.stacker', 'roots', 'oci']) assert.ok(existsSync(join(dir, d)), d);
+
+  const rootfs = umociUnpack(t, join(dir, 'oci'), 'child');
+  assert.ok(existsSync(join(rootfs, 'greeting')));
+
+  const again = runCli(['build', '--substitute', 'GREETING=hello'], dir);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /parent: reused cached layer/);
+  assert.match(again.stderr, /child: reused cached layer/);
+  assert.match(again.stderr, /done: 0 built, 2 reused/);
+});
+
+test('--order-only prints the build order and builds nothing', async (t) => {
+  const dir = tempDir(t);
+  await project(dir);
+  const r = runCli(['build', '--order-only'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /1 build stacker\.yaml: requires: \[\]/);
+  assert.match(r.stderr, /layers: parent, child/);
+  assert.ok(!existsSync(join(dir, 'oci')));
+});
+
+test('a bad stacker file fails with the file, line and a hint, and no stack trace', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'stacker.yaml': 'a:\n  from:\n    type: scratch\n  rnu: true\n' });
+  const r = runCli(['build'], dir);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^error: .*stacker\.yaml:4:3: .*rnu/m);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace without --debug');
+});
+
+test('a non-root user is told what the build needs before anything happens', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  chmodSync(dir, 0o777);
+  writeFiles(dir, { 'stacker.yaml': 'a:\n  from:\n    type: scratch\n' });
+  const bin = join(__dirname, '../bin/nx-stacker.js');
+  const r = spawnSync(
+    'setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, 'build'],
+    { cwd: dir, encoding: 'utf8' },
+  );
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /building needs root/);
+  assert.ok(!existsSync(join(dir, 'roots')), 'nothing created');
+});
+
+test('--debug shows the overlay lower dirs, the container config and the liblxc log', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  await project(dir);
+  const r = runCli(['--debug', 'build'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /overlay lower dirs \(top first\): .*sha256_/);
+  assert.match(r.stderr, /lxc\.uts\.name = stacker/);
+  assert.match(r.stderr, /liblxc log: .*lxc-parent\.log/);
+});

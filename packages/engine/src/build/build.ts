@@ -1,0 +1,177 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { BuildCache } from '../cache/store';
+import { OciLayout } from '../oci/layout';
+import { buildSubstitutions, loadStackerFiles } from '../parse';
+import type { StackerFile } from '../parse/types';
+import { type BuildPlan, type PlannedLayer, planBuild } from '../plan/order';
+import { Roots } from '../storage/roots';
+import { ENGINE_VERSION } from '../version';
+import { registerBuild } from './activity';
+import { findExports } from './export';
+import type { BuildContext, LayerOutcome } from './context';
+import { makeStamp } from './image';
+import { buildLayer } from './layer';
+import {
+  type BuildOptions,
+  checkLayerTypes,
+  checkPrivileges,
+  resolveDirs,
+  sourceDateEpoch,
+} from './options';
+
+/** What a build did, layer by layer, in build order. */
+export interface BuildSummary {
+  plan: BuildPlan;
+  layers: LayerOutcome[];
+}
+
+/**
+ * Builds stacker files the way `stacker build` does: parse (with substitutions), order files
+ * and layers, then build or reuse each layer and tag the results in the OCI dir. Throws a
+ * StackerError locating the problem on any failure; images tagged before the failure stay as
+ * they were.
+ */
+export async function build(opts: BuildOptions): Promise<BuildSummary> {
+  const { log } = opts;
+  const dirs = resolveDirs(opts);
+  const sde = sourceDateEpoch(opts);
+  checkLayerTypes(opts.layerTypes);
+
+  // Parse and plan.
+  const cwd = opts.cwd ?? process.cwd();
+  const substitutions = buildSubstitutions({
+    flags: opts.substitutions ?? [],
+    file: opts.substituteFile && resolve(cwd, opts.substituteFile),
+    ...dirs,
+  });
+  const paths = opts.stackerFiles.map((f) => resolve(cwd, f));
+  const files = loadStackerFiles(paths, {
+    substitutions,
+    requireHash: opts.requireHash,
+    warn: (m) => log.warn(m),
+    debug: (m) => log.debug(m),
+  });
+  const plan = planBuild(files, [...files.keys()].filter((p) => paths.includes(p)));
+  logOrder(plan, cwd, opts.orderOnly ? log.info : log.debug);
+  if (opts.orderOnly) return { plan, layers: [] };
+
+  // Storage.
+  checkPrivileges();
+  mkdirSync(dirs.rootsDir, { recursive: true });
+  mkdirSync(dirs.stackerDir, { recursive: true });
+  const layout = await OciLayout.open(dirs.ociDir, { create: true });
+  const activity = registerBuild(dirs.stackerDir);
+  const ctx: BuildContext = {
+    settings: {
+      ...dirs,
+      sourceDateEpoch: sde,
+      noCache: opts.noCache ?? false,
+      debug: opts.debug ?? false,
+      onRunFailure: opts.onRunFailure,
+      annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',
+      version: ENGINE_VERSION,
+      gzipLevel: opts.gzipLevel ?? 6,
+    },
+    log,
+    roots: new Roots(dirs.rootsDir),
+    layout,
+    cache: new BuildCache(dirs.stackerDir),
+    stamp: makeStamp(sde, `${process.env.SUDO_USER || userInfo().username}@${hostname()}`),
+    available: new Map(),
+    exports: findExports(opts.layerStores ?? []),
+    exportDirFor: (name) =>
+      opts.exportDir && (!opts.layers || opts.layers.includes(name))
+        ? join(opts.exportDir, name)
+        : undefined,
+    gitVersion: memoize(gitVersion),
+    signal: opts.signal,
+  };
+
+  // Build, file by file, layer by layer.
+  const wanted = opts.layers ? neededLayers(plan, opts.layers) : undefined;
+  const outcomes: LayerOutcome[] = [];
+  try {
+    for (const { layers } of plan.files) {
+      for (const planned of layers) {
+        if (wanted && !wanted.has(planned.layer.name)) continue;
+        opts.signal?.throwIfAborted();
+        const file = files.get(planned.layer.file) as StackerFile;
+        outcomes.push(await buildLayer(ctx, file, planned));
+      }
+    }
+
+    // Drop blobs nothing refers to any more, unless another build is running.
+    if (activity.alone()) {
+      const keep = ctx.cache.entries().map((e) => e.result.manifest);
+      const { removed } = await layout.gc({ keep });
+      if (removed.length) log.debug(`removed ${removed.length} unreferenced blobs from ${dirs.ociDir}`);
+    }
+  } finally {
+    activity.done();
+  }
+  return { plan, layers: outcomes };
+}
+
+/** The named layers and, transitively, every layer they need. */
+function neededLayers(plan: BuildPlan, names: string[]): Set<string> {
+  const byName = new Map<string, PlannedLayer>();
+  for (const f of plan.files) for (const l of f.layers) byName.set(l.layer.name, l);
+  const wanted = new Set<string>();
+  const visit = (name: string) => {
+    if (wanted.has(name)) return;
+    const planned = byName.get(name);
+    if (!planned) {
+      const known = [...byName.keys()].join(', ');
+      throw new Error(`no layer ${name} in the stacker files (layers: ${known})`);
+    }
+    wanted.add(name);
+    for (const dep of planned.needs) visit(dep);
+  };
+  for (const n of names) visit(n);
+  return wanted;
+}
+
+function logOrder(plan: BuildPlan, cwd: string, out: (m: string) => void): void {
+  out('build order:');
+  plan.files.forEach(({ file, layers }, i) => {
+    const pre = file.prerequisites.map((p) => relative(cwd, p) || '.');
+    out(`${i + 1} build ${relative(cwd, file.path)}: requires: [${pre.join(' ')}]`);
+    out(`  layers: ${layers.map((l) => l.layer.name).join(', ')}`);
+  });
+}
+
+/** stacker's git_version annotation: `git describe --tags` (or the commit) plus `-dirty`. */
+function gitVersion(dir: string): string | undefined {
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', dir, ...args], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  try {
+    git('rev-parse', '--is-inside-work-tree');
+  } catch {
+    return undefined;
+  }
+  let version: string;
+  try {
+    version = git('describe', '--tags');
+  } catch {
+    try {
+      version = git('rev-parse', 'HEAD');
+    } catch {
+      return undefined;
+    }
+  }
+  const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+  return dirty ? `${version}-dirty` : version;
+}
+
+function memoize(fn: (dir: string) => string | undefined): (dir: string) => string | undefined {
+  const seen = new Map<string, string | undefined>();
+  return (dir) => {
+    if (!seen.has(dir)) seen.set(dir, fn(dir));
+    return seen.get(dir);
+  };
+}

@@ -1,0 +1,116 @@
+import { isAbsolute, resolve } from 'node:path';
+import { StackerError } from '../errors';
+import type { Logger } from '../log';
+
+/** What a caller (the CLI, the Nx executor) asks the engine to build. */
+export interface BuildOptions {
+  /** Stacker files to build, relative to `cwd`; their prerequisites are built first. */
+  stackerFiles: string[];
+  /** Directory relative paths are resolved against; default: the process's. */
+  cwd?: string;
+  /** `--stacker-dir`, `--roots-dir`, `--oci-dir` (stacker's defaults: .stacker, roots, oci). */
+  stackerDir?: string;
+  rootsDir?: string;
+  ociDir?: string;
+  /** `--substitute KEY=VALUE`, in order. */
+  substitutions?: string[];
+  /** `--substitute-file`: a YAML map of substitutions. */
+  substituteFile?: string;
+  /** Rebuild every layer instead of reusing cached ones. */
+  noCache?: boolean;
+  /** Remote imports must carry a `hash`. */
+  requireHash?: boolean;
+  /** Only work out and log the build order. */
+  orderOnly?: boolean;
+  /** A command started in the container of a failed `run` step (`--shell-fail`: /bin/sh). */
+  onRunFailure?: string;
+  /** Output layer types; only `tar` so far. */
+  layerTypes?: string[];
+  /** Namespace of the annotations we add to manifests (default `io.stackeroci`). */
+  annotationsNamespace?: string;
+  /** Build only these layers (and what they need); default: every layer of the files. */
+  layers?: string[];
+  /**
+   * Dirs holding exported layers (see build/export.ts); a layer whose key matches one is
+   * restored from it instead of being built.
+   */
+  layerStores?: string[];
+  /** Export every built or reused layer (of `layers`, when given) to `<exportDir>/<layer>`. */
+  exportDir?: string;
+  /** Overrides SOURCE_DATE_EPOCH from `env`. */
+  sourceDateEpoch?: number;
+  /** gzip level for new layers, 1..9 (default 6). */
+  gzipLevel?: number;
+  debug?: boolean;
+  log: Logger;
+  signal?: AbortSignal;
+  /** Environment the build reads (SOURCE_DATE_EPOCH, passthrough variables); default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Absolute stacker, roots and OCI dirs, with stacker's defaults. */
+export function resolveDirs(opts: BuildOptions): {
+  stackerDir: string;
+  rootsDir: string;
+  ociDir: string;
+} {
+  const cwd = opts.cwd ?? process.cwd();
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const dirs = {
+    stackerDir: abs(opts.stackerDir ?? '.stacker'),
+    rootsDir: abs(opts.rootsDir ?? 'roots'),
+    ociDir: abs(opts.ociDir ?? 'oci'),
+  };
+  if (dirs.rootsDir.includes(':')) {
+    throw new StackerError(
+      `using ':' in the name of --roots-dir (${dirs.rootsDir}) is forbidden due to overlay constraints`,
+      {},
+      'choose a roots dir whose path has no colon',
+    );
+  }
+  return dirs;
+}
+
+/** SOURCE_DATE_EPOCH as seconds, or undefined when unset. */
+export function sourceDateEpoch(opts: BuildOptions): number | undefined {
+  if (opts.sourceDateEpoch !== undefined) return opts.sourceDateEpoch;
+  const raw = (opts.env ?? process.env).SOURCE_DATE_EPOCH;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) {
+    throw new StackerError(
+      `invalid SOURCE_DATE_EPOCH value "${raw}": not a whole number of seconds`,
+      {},
+      'set SOURCE_DATE_EPOCH to a Unix time such as 1700000000, or unset it',
+    );
+  }
+  return Number(raw);
+}
+
+/** Checks `--layer-type`: only `tar` exists so far. */
+export function checkLayerTypes(types: string[] | undefined): void {
+  const list = types ?? ['tar'];
+  if (list.length === 0) throw new StackerError('must specify at least one output --layer-type');
+  for (const t of list) {
+    if (t === 'squashfs' || t === 'erofs') {
+      throw new StackerError(
+        `--layer-type ${t} is not supported yet`,
+        {},
+        'build with --layer-type tar (the default)',
+      );
+    }
+    if (t !== 'tar') {
+      throw new StackerError(`unknown layer type: ${t}`, {}, 'valid types: tar, squashfs, erofs');
+    }
+  }
+}
+
+/** Builds need root until rootless builds exist; say so before doing anything. */
+export function checkPrivileges(): void {
+  if (process.geteuid?.() !== 0) {
+    throw new StackerError(
+      'building needs root: run-steps use LXC containers on overlayfs mounts',
+      { step: 'setup' },
+      'run the build as root (for example with sudo); rootless builds are not supported yet',
+    );
+  }
+}

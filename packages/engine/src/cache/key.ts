@@ -1,0 +1,90 @@
+import { isAbsolute, relative } from 'node:path';
+import type { Layer } from '../parse/types';
+import { hashValue } from '../util/canonical-json';
+
+/**
+ * Bumped whenever what we build from the same inputs changes (tar layout, config edits,
+ * annotations): every cached layer is then rebuilt once.
+ */
+export const CACHE_VERSION = 1;
+
+/** The inputs of one layer, each hashed, so that a miss can say which one changed. */
+export interface KeyParts {
+  /** The layer's definition after substitution, without positions, paths made relative. */
+  definition: string;
+  /** What the layer starts from: parent's key, base manifest digest, tarball digest. */
+  base: string;
+  /** Content digest of every import, in the order written (with or without `dest`). */
+  imports: { path: string; digest: string }[];
+  /** SOURCE_DATE_EPOCH in effect, or null. */
+  sourceDateEpoch: number | null;
+  /** Build-wide settings that change the output: layer types, annotation namespace. */
+  settings: string;
+}
+
+/** The key a layer's result is stored under: a hash of all its inputs. */
+export function layerKey(parts: KeyParts): string {
+  return hashValue({ v: CACHE_VERSION, ...parts });
+}
+
+/**
+ * Hash of a layer's definition that does not depend on where the workspace is checked out:
+ * local paths are made relative to the stacker file's directory, positions are dropped.
+ */
+export function definitionHash(layer: Layer, fileDir: string): string {
+  const local = (p: string) => (isAbsolute(p) ? relative(fileDir, p) || '.' : p);
+  const keepSlash = (orig: string, p: string) => (orig.endsWith('/') ? `${p}/` : p);
+  return hashValue({
+    name: layer.name,
+    from: {
+      type: layer.from.type,
+      url: layer.from.url === undefined ? undefined : local(layer.from.url),
+      tag: layer.from.tag,
+      insecure: layer.from.insecure || undefined,
+    },
+    imports: layer.imports.map((i) => ({
+      path: i.path.includes('://') ? i.path : keepSlash(i.path, local(i.path)),
+      hash: i.hash,
+      dest: i.dest,
+      mode: i.mode,
+      uid: i.uid,
+      gid: i.gid,
+    })),
+    legacyImport: layer.legacyImport || undefined,
+    overlayDirs: layer.overlayDirs.map((o) => ({ source: local(o.source), dest: o.dest })),
+    run: layer.run,
+    cmd: layer.cmd,
+    entrypoint: layer.entrypoint,
+    fullCommand: layer.fullCommand,
+    buildEnvPassthrough: layer.buildEnvPassthrough,
+    buildEnv: layer.buildEnv,
+    environment: layer.environment,
+    volumes: layer.volumes,
+    labels: layer.labels,
+    generateLabels: layer.generateLabels,
+    workingDir: layer.workingDir,
+    runtimeUser: layer.runtimeUser,
+    buildOnly: layer.buildOnly,
+    binds: layer.binds.map((b) => ({ source: b.source, dest: b.dest })),
+    annotations: layer.annotations,
+    os: layer.os,
+    arch: layer.arch,
+  });
+}
+
+/** Why a layer with `now` cannot reuse the result built from `before`, in a few words. */
+export function missReason(before: KeyParts | undefined, now: KeyParts): string {
+  if (!before) return 'not built before';
+  if (before.definition !== now.definition) return 'layer definition changed';
+  if (before.base !== now.base) return 'base layer changed';
+  if (before.sourceDateEpoch !== now.sourceDateEpoch) return 'SOURCE_DATE_EPOCH changed';
+  if (before.settings !== now.settings) return 'build settings changed';
+  const old = new Map(before.imports.map((i) => [i.path, i.digest]));
+  for (const imp of now.imports) {
+    const digest = old.get(imp.path);
+    if (digest === undefined) return `new import ${imp.path}`;
+    if (digest !== imp.digest) return `import ${imp.path} changed`;
+  }
+  if (before.imports.length !== now.imports.length) return 'an import was removed';
+  return 'inputs changed';
+}

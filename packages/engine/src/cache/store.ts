@@ -1,0 +1,87 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Descriptor } from '../oci/types';
+import { errnoCode, writeFileAtomic } from '../util/fs';
+import { CACHE_VERSION, type KeyParts } from './key';
+
+/** What building a layer produced. */
+export interface LayerResult {
+  name: string;
+  buildOnly: boolean;
+  /**
+   * The image manifest in the OCI dir. A build_only layer has one too, never tagged, so that
+   * layers built on it start from a real image.
+   */
+  manifest: Descriptor;
+}
+
+/** One cached build of one layer, stored as `<stacker dir>/cache/<key>.json`. */
+export interface CacheEntry {
+  version: number;
+  key: string;
+  /** Absolute path of the stacker file and name of the layer this was built for. */
+  file: string;
+  name: string;
+  parts: KeyParts;
+  result: LayerResult;
+}
+
+/**
+ * The build cache: one JSON file per key, written atomically, so builds running at the same
+ * time never lose each other's entries and no lock is needed. Unlike stacker's single
+ * `build.cache`, entries are found by the hash of their inputs, never by layer name alone.
+ * For each (file, layer) only the newest entry is kept.
+ */
+export class BuildCache {
+  readonly dir: string;
+
+  constructor(stackerDir: string) {
+    this.dir = join(stackerDir, 'cache');
+  }
+
+  /** The entry stored under `key`, or undefined. Unreadable or old-format entries count as absent. */
+  get(key: string): CacheEntry | undefined {
+    return this.read(join(this.dir, `${key}.json`));
+  }
+
+  /** The newest entry for a layer whatever its key: what we compare against to explain a miss. */
+  latestFor(file: string, name: string): CacheEntry | undefined {
+    return this.entries().find((e) => e.file === file && e.name === name);
+  }
+
+  /** Stores `entry` and forgets older entries of the same layer. */
+  put(entry: Omit<CacheEntry, 'version'>): void {
+    mkdirSync(this.dir, { recursive: true });
+    const full: CacheEntry = { version: CACHE_VERSION, ...entry };
+    for (const old of this.entries()) {
+      if (old.file === entry.file && old.name === entry.name && old.key !== entry.key) {
+        rmSync(join(this.dir, `${old.key}.json`), { force: true });
+      }
+    }
+    writeFileAtomic(join(this.dir, `${entry.key}.json`), `${JSON.stringify(full, null, 2)}\n`);
+  }
+
+  /** Every readable entry. */
+  entries(): CacheEntry[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+    return names
+      .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
+      .map((n) => this.read(join(this.dir, n)))
+      .filter((e): e is CacheEntry => e !== undefined);
+  }
+
+  private read(path: string): CacheEntry | undefined {
+    try {
+      const entry = JSON.parse(readFileSync(path, 'utf8')) as CacheEntry;
+      return entry.version === CACHE_VERSION ? entry : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  createReadStream,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+} from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { StackerError } from '../errors';
+import type { Logger } from '../log';
+import { DigestStream } from '../oci/digest';
+import {
+  MEDIA_TYPE_DOCKER_LAYER_TAR_GZIP,
+  MEDIA_TYPE_LAYER_TAR,
+  MEDIA_TYPE_LAYER_TAR_GZIP,
+} from '../oci/types';
+import { errnoCode } from '../util/fs';
+import { TarReader } from './extract-tar-reader';
+import { LayerWriter } from './extract-writer';
+
+export interface ExtractOptions {
+  /** The layer blob (compressed or not). */
+  blobPath: string;
+  /** Its media type, from the manifest's layer descriptor. */
+  mediaType: string;
+  /** Directory to create with the layer's content; it must not be in use. */
+  target: string;
+  /** The blob's digest, from the descriptor; verified while reading. */
+  digest: string;
+  logger?: Logger;
+}
+
+export interface ExtractResult {
+  /** False when `target` was already there (extracted earlier or by another process). */
+  extracted: boolean;
+}
+
+/** Tar layers, compressed or not; stacker reads its plain-tar type through gunzip too. */
+const TAR_TYPES = new Set([
+  MEDIA_TYPE_LAYER_TAR,
+  MEDIA_TYPE_LAYER_TAR_GZIP,
+  MEDIA_TYPE_DOCKER_LAYER_TAR_GZIP,
+]);
+
+/** What the native helper and chown need: being root (or root in our user namespace). */
+const isRoot = () => process.getuid?.() === 0;
+
+/**
+ * Extracts an OCI tar layer into `target` in overlayfs on-disk format (whiteouts as 0:0
+ * devices, opaque dirs as `user.overlay.opaque=y`; see LayerWriter), ready to be a lower
+ * dir. gzip is detected by its magic bytes, whatever the media type says.
+ *
+ * Content addressed and atomic: the layer is written to `<target>.tmp-<random>` and renamed
+ * to `target` only when complete and its digest verified, so `target` existing means it is
+ * complete. If `target` already has content, nothing is done; if another process renames
+ * its copy first, ours is dropped. On any failure the temp dir is removed and the error
+ * names the blob digest and the entry being read. Ownership is restored only when root.
+ */
+export async function extractLayer(opts: ExtractOptions): Promise<ExtractResult> {
+  const { target, digest } = opts;
+  if (!TAR_TYPES.has(opts.mediaType)) {
+    throw new StackerError(
+      `unknown media type ${opts.mediaType}`,
+      { step: 'base' },
+      `layer ${digest} cannot be extracted; tar and tar+gzip layers are supported`,
+    );
+  }
+  if (hasContent(target)) return { extracted: false };
+
+  const started = Date.now();
+  const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+  await mkdir(dirname(target), { recursive: true });
+  await mkdir(tmp, { mode: 0o755 });
+  const writer = new LayerWriter(tmp, { chown: isRoot() });
+  const reader = new TarReader((entry) => writer.entry(entry));
+  try {
+    await unpack(opts, reader, writer);
+  } catch (err) {
+    writer.abort();
+    await removeTree(tmp);
+    throw extractError(opts, reader.position(), err);
+  }
+
+  const extracted = await moveIntoPlace(tmp, target);
+  opts.logger?.debug(`extracted layer ${digest} in ${Date.now() - started} ms`);
+  return { extracted };
+}
+
+/** Blob -> digest check -> (gunzip) -> tar reader -> writer, in one pass. */
+async function unpack(opts: ExtractOptions, reader: TarReader, writer: LayerWriter) {
+  const compressed = new DigestStream();
+  const sink = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _encoding, done) {
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        return done(err as Error);
+      }
+      if (writer.needsFlush) writer.flush().then(() => done(), done);
+      else done();
+    },
+    final(done) {
+      try {
+        reader.end();
+        if (compressed.digest !== opts.digest) {
+          throw new Error(`content does not match its digest (it hashes to ${compressed.digest})`);
+        }
+      } catch (err) {
+        return done(err as Error);
+      }
+      writer.finish().then(() => done(), done);
+    },
+  });
+
+  const source = createReadStream(opts.blobPath, { highWaterMark: 1 << 20 });
+  const stages = isGzip(opts.blobPath) ? [createGunzip({ chunkSize: 1 << 18 })] : [];
+  await pipeline([source, compressed, ...stages, sink]);
+}
+
+/** gzip's magic bytes 1f 8b. */
+function isGzip(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const magic = Buffer.alloc(2);
+    return readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function hasContent(dir: string): boolean {
+  try {
+    return readdirSync(dir).length > 0;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/**
+ * rename(2) replaces an empty `target` and fails on a non-empty one: in that case another
+ * process extracted the same layer first, and its copy is as good as ours.
+ */
+async function moveIntoPlace(tmp: string, target: string): Promise<boolean> {
+  try {
+    renameSync(tmp, target);
+    return true;
+  } catch (err) {
+    await removeTree(tmp);
+    const code = errnoCode(err);
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && hasContent(target)) return false;
+    throw new StackerError(
+      `couldn't move extracted layer into ${target}: ${(err as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Deletes a (partial) extraction. Without root, directories the layer made read-only must
+ * be made writable again first.
+ */
+async function removeTree(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch (err) {
+    if (errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'EPERM') throw err;
+    makeDirsWritable(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function makeDirsWritable(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) makeDirsWritable(join(dir, entry.name));
+  }
+}
+
+function extractError(opts: ExtractOptions, position: string, err: unknown): StackerError {
+  const where = position === '' ? '' : ` ${position}`;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new StackerError(
+    `couldn't extract layer ${opts.digest} (${opts.blobPath})${where}: ${detail}`,
+    { step: 'base' },
+    'the blob is corrupt, hostile or uses a tar feature we do not support',
+    { cause: err },
+  );
+}

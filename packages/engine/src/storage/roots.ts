@@ -1,0 +1,122 @@
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { StackerError } from '../errors';
+import type { Descriptor, ImageManifest } from '../oci/types';
+import { errnoCode, writeFileAtomic } from '../util/fs';
+import { extractLayer } from './extract';
+
+/** `sha256:<hex>` -> `sha256_<hex>`: `:` separates overlay lower dirs, so it cannot appear. */
+export function digestDirName(digest: string): string {
+  return digest.replace(':', '_');
+}
+
+/**
+ * The roots dir, laid out as stacker lays it out:
+ * - `sha256_<hex>/overlay`: the content of one OCI layer, extracted once, shared by every
+ *   layer built on it, in overlayfs on-disk format (whiteouts are 0:0 char devices);
+ * - `<layer>/overlay`: the upper dir a layer's `run` writes to;
+ * - `<layer>/work`, `<layer>/rootfs`: overlayfs work dir and the mount point of the stack;
+ * - `<layer>/overlay_metadata.json`: what the layer is stacked on.
+ */
+export class Roots {
+  constructor(readonly dir: string) {}
+
+  /** Where the content of the OCI layer with this (compressed) digest lives. */
+  contentDir(digest: string): string {
+    return join(this.dir, digestDirName(digest), 'overlay');
+  }
+
+  /** Whether the OCI layer with this digest is already extracted (extraction is atomic). */
+  hasContent(digest: string): boolean {
+    return existsSync(this.contentDir(digest));
+  }
+
+  /** Creates the parent of a content dir, before something is renamed into place there. */
+  prepareContent(digest: string): void {
+    mkdirSync(join(this.dir, digestDirName(digest)), { recursive: true });
+  }
+
+  upperDir(layer: string): string {
+    return join(this.dir, layer, 'overlay');
+  }
+
+  workDir(layer: string): string {
+    return join(this.dir, layer, 'work');
+  }
+
+  mountDir(layer: string): string {
+    return join(this.dir, layer, 'rootfs');
+  }
+
+  lockPath(layer: string): string {
+    return join(this.dir, `.${layer}.lock`);
+  }
+
+  /**
+   * Makes sure the OCI layer `desc` is extracted; `blobPath` is where its blob can be read.
+   * Returns the content dir. Extraction is atomic, so a dir that exists is complete.
+   */
+  async ensureExtracted(desc: Descriptor, blobPath: string): Promise<string> {
+    const target = this.contentDir(desc.digest);
+    if (this.hasContent(desc.digest)) return target;
+    this.prepareContent(desc.digest);
+    await extractLayer({ blobPath, mediaType: desc.mediaType, target, digest: desc.digest });
+    return target;
+  }
+
+  /** Starts a layer afresh: an empty upper dir, work dir and mount point. */
+  resetLayer(layer: string): void {
+    rmSync(join(this.dir, layer), { recursive: true, force: true });
+    for (const dir of [this.upperDir(layer), this.workDir(layer), this.mountDir(layer)]) {
+      mkdirSync(dir, { recursive: true });
+    }
+  }
+
+  /**
+   * Moves a packed upper dir to the content dir of the OCI layer made from it, so layers built
+   * on top reuse it without extracting the blob, and leaves an empty upper dir behind. When
+   * that content dir already exists (identical content built before) the upper dir is dropped.
+   */
+  commitUpper(layer: string, digest: string): void {
+    const upper = this.upperDir(layer);
+    const target = this.contentDir(digest);
+    this.prepareContent(digest);
+    try {
+      renameSync(upper, target);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') {
+        throw new StackerError(`couldn't move overlay data to new location: ${String(err)}`, {
+          layer,
+          step: 'pack',
+        });
+      }
+      rmSync(upper, { recursive: true, force: true });
+    }
+    mkdirSync(upper, { recursive: true });
+  }
+
+  /**
+   * Writes `<layer>/overlay_metadata.json` with the field names stacker uses, so tools that read
+   * it keep working. Only the `tar` layer type exists so far.
+   */
+  writeMetadata(layer: string, manifest: ImageManifest, config: unknown): void {
+    const meta = {
+      Manifests: { 'tar+false': manifest },
+      Configs: { 'tar+false': config },
+      BuiltLayers: null,
+      HasBuiltOCIOutput: false,
+      OverlayDirLayers: null,
+    };
+    writeFileAtomic(join(this.dir, layer, 'overlay_metadata.json'), JSON.stringify(meta));
+  }
+
+  /** Whether `dir` is an existing directory. */
+  static isDir(dir: string): boolean {
+    try {
+      return statSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+}

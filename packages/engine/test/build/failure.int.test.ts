@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { StackerError } from '../../src/errors';
+import {
+  busyboxLayout,
+  buildIn,
+  mountsUnder,
+  requireRoot,
+  skopeoManifest,
+  tagDigest,
+  tempDir,
+  umociUnpack,
+  writeFiles,
+} from '../helpers';
+
+async function project(dir: string, run: string): Promise<void> {
+  const base = await busyboxLayout();
+  writeFiles(dir, {
+    'stacker.yaml': `
+first:
+  from:
+    type: oci
+    url: ${base}:busybox
+  run: echo first > /first
+second:
+  from:
+    type: built
+    tag: first
+  run: ${run}
+`,
+  });
+}
+
+test('a failing run step fails the build with a located error and leaves nothing mounted', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  await project(dir, 'echo good > /good');
+  await buildIn(dir);
+  const before = tagDigest(join(dir, 'oci'), 'second');
+
+  await project(dir, '"false"');
+  const err = await buildIn(dir).then(
+    () => assert.fail('build should fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof StackerError, String(err));
+  assert.match(err.message, /run commands failed for image "second"/);
+  assert.match(err.message, /exit status 1/);
+  assert.equal(err.where.layer, 'second');
+  assert.ok(err.where.line, 'names the line of the run directive');
+
+  assert.deepEqual(mountsUnder(dir), [], 'nothing mounted');
+  assert.equal(tagDigest(join(dir, 'oci'), 'second'), before, 'previous image intact');
+  const rootfs = umociUnpack(t, join(dir, 'oci'), 'second');
+  assert.ok(existsSync(join(rootfs, 'good')));
+
+  // The next build, with the step fixed, works.
+  await project(dir, 'echo fixed > /fixed');
+  const { summary } = await buildIn(dir);
+  assert.equal(summary.layers[1]?.status, 'built');
+  assert.ok(existsSync(join(umociUnpack(t, join(dir, 'oci'), 'second'), 'fixed')));
+});
+
+test('an aborted build kills the container, leaves nothing mounted and no new tag', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  await project(dir, 'sleep 30');
+  const controller = new AbortController();
+  const started = Date.now();
+  const pending = buildIn(dir, { signal: controller.signal }).catch((e: unknown) => e);
+  // Abort once the container is running (first layer built, second started).
+  while (!existsSync(join(dir, 'roots/second/work'))) {
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(Date.now() - started < 20000, 'second layer started');
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  controller.abort();
+  const err = await pending;
+  assert.ok(err instanceof Error);
+  assert.ok(Date.now() - started < 20000, 'did not wait for the sleep');
+  assert.deepEqual(mountsUnder(dir), []);
+  assert.equal(tagDigest(join(dir, 'oci'), 'second'), undefined);
+  assert.ok(tagDigest(join(dir, 'oci'), 'first'), 'first layer was tagged');
+});
+
+test('bad input gives a located error and leaves existing images untouched', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  await project(dir, 'echo ok > /ok');
+  await buildIn(dir);
+  const index = readdirSync(join(dir, 'oci/blobs/sha256')).length;
+  const before = tagDigest(join(dir, 'oci'), 'second');
+
+  writeFileSync(
+    join(dir, 'stacker.yaml'),
+    'first:\n  from:\n    type: oci\n    url: nowhere:busybox\n  runn: echo typo\n',
+  );
+  const err = await buildIn(dir).then(
+    () => assert.fail('build should fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof StackerError);
+  assert.match(err.format(), /stacker\.yaml:5/);
+  assert.match(err.format(), /runn/);
+  assert.equal(tagDigest(join(dir, 'oci'), 'second'), before);
+  assert.equal(readdirSync(join(dir, 'oci/blobs/sha256')).length, index);
+});
+
+test('build_only layers are not tagged; layers built on them carry their content', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  const base = await busyboxLayout();
+  writeFiles(dir, {
+    'stacker.yaml': `
+tools:
+  from:
+    type: oci
+    url: ${base}:busybox
+  build_only: true
+  run: echo built-only > /tool
+app:
+  from:
+    type: built
+    tag: tools
+  run: echo app > /app
+`,
+  });
+  const { summary } = await buildIn(dir);
+  assert.deepEqual(
+    summary.layers.map((l) => [l.name, l.status, l.buildOnly]),
+    [
+      ['tools', 'built', true],
+      ['app', 'built', false],
+    ],
+  );
+  const oci = join(dir, 'oci');
+  assert.equal(tagDigest(oci, 'tools'), undefined, 'build_only layer not tagged');
+  const rootfs = umociUnpack(t, oci, 'app');
+  assert.ok(existsSync(join(rootfs, 'tool')));
+  assert.ok(existsSync(join(rootfs, 'app')));
+  // busybox + tools' diff + app's diff, as stacker lays it out.
+  assert.equal(skopeoManifest(oci, 'app').layers.length, 3);
+
+  const again = await buildIn(dir);
+  assert.deepEqual(
+    again.summary.layers.map((l) => l.status),
+    ['reused', 'reused'],
+  );
+});
