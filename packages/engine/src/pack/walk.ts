@@ -46,7 +46,7 @@ function entryFor(abs: string, rel: string): TreeEntry {
   try {
     stat = lstatSync(abs);
   } catch (err) {
-    throw unreadable(rel, err);
+    throw unreadable(rel, abs, err);
   }
   if (stat.isDirectory() || stat.nlink < 2) return { rel, abs, stat };
   const exact = lstatSync(abs, { bigint: true }) as BigIntStats;
@@ -57,18 +57,18 @@ function sortedNames(abs: string, rel: string): string[] {
   try {
     return readdirSync(abs).sort(compareUtf8);
   } catch (err) {
-    throw unreadable(rel, err);
+    throw unreadable(rel, abs, err);
   }
 }
 
-function unreadable(rel: string, err: unknown): StackerError {
+function unreadable(rel: string, abs: string, err: unknown): StackerError {
   const code = (err as NodeJS.ErrnoException).code;
   const hint =
-    code === 'ENOENT'
+    code === 'ENOENT' && rel !== ''
       ? 'the file vanished while packing, or its name is not valid UTF-8 (not supported)'
       : undefined;
   return new StackerError(
-    `couldn't read /${rel}: ${(err as Error).message}`,
+    `couldn't read ${rel === '' ? abs : `/${rel}`}: ${(err as Error).message}`,
     { step: 'pack' },
     hint,
     { cause: err },

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { touchAll, setfattr } from './fixture';
+import { setfattr, touchAll } from './fixture';
 import { describeTree, writeTree } from './helpers';
 
 /**
