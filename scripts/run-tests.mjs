@@ -26,7 +26,15 @@ if (!files) {
 
 const result = spawnSync(
   process.execPath,
-  ['--conditions=development', '--import', 'tsx', '--test', '--test-concurrency=1', ...extra, ...files],
+  [
+    '--conditions=development',
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=1',
+    ...extra,
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

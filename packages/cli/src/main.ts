@@ -26,7 +26,8 @@ export async function main(argv: string[]): Promise<number> {
       version?: boolean;
     };
     debug = globals.debug ?? false;
-    if (globals.debug && globals.quiet) throw new UsageError("debug and quiet don't make sense together");
+    if (globals.debug && globals.quiet)
+      throw new UsageError("debug and quiet don't make sense together");
     if (globals.version) {
       process.stdout.write(`${ENGINE_VERSION}\n`);
       return 0;
@@ -120,6 +121,7 @@ function report(err: unknown, debug: boolean, interrupted: boolean): number {
   const e = err as Error;
   process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
   if (debug && e?.stack) process.stderr.write(`${e.stack}\n`);
-  else process.stderr.write('(this looks like a bug in nx-stacker; run with --debug for details)\n');
+  else
+    process.stderr.write('(this looks like a bug in nx-stacker; run with --debug for details)\n');
   return 1;
 }

@@ -45,7 +45,7 @@ test('an unknown command or flag is a usage error with exit status 2', () => {
   assert.match(f.stderr, /--stacker-file/);
 });
 
-test('build writes stacker\'s default dirs so umoci can unpack oci:<layer>', async (t) => {
+test("build writes stacker's default dirs so umoci can unpack oci:<layer>", async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
   await project(dir);

@@ -67,7 +67,12 @@ export function formatLocation(where: Location): string {
 }
 
 /** Wraps any error with context: StackerErrors gain location, others become a cause. */
-export function wrapError(err: unknown, message: string, where: Location, hint?: string): StackerError {
+export function wrapError(
+  err: unknown,
+  message: string,
+  where: Location,
+  hint?: string,
+): StackerError {
   if (err instanceof StackerError) return err.at(where);
   const detail = err instanceof Error ? err.message : String(err);
   return new StackerError(`${message}: ${detail}`, where, hint, { cause: err });

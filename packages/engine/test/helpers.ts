@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { writeBusyboxImage } from '../src/bases/busybox';
-import { build, type BuildOptions } from '../src/index';
+import { type BuildOptions, build } from '../src/index';
 import { memoryLogger } from '../src/log';
 
 /**
@@ -70,8 +70,16 @@ export function umociUnpack(t: TestContext, ociDir: string, tag: string): string
 }
 
 /** `skopeo inspect --config` of `oci:<dir>:<tag>`, parsed. */
-export function skopeoConfig(ociDir: string, tag: string): {
-  config?: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; Labels?: Record<string, string> };
+export function skopeoConfig(
+  ociDir: string,
+  tag: string,
+): {
+  config?: {
+    Env?: string[];
+    Cmd?: string[];
+    Entrypoint?: string[];
+    Labels?: Record<string, string>;
+  };
   rootfs: { diff_ids: string[] };
   history?: { created_by?: string }[];
 } {
@@ -80,7 +88,10 @@ export function skopeoConfig(ociDir: string, tag: string): {
 }
 
 /** `skopeo inspect --raw` (the manifest) of `oci:<dir>:<tag>`, parsed. */
-export function skopeoManifest(ociDir: string, tag: string): {
+export function skopeoManifest(
+  ociDir: string,
+  tag: string,
+): {
   layers: { digest: string; mediaType: string }[];
   annotations?: Record<string, string>;
 } {

@@ -52,7 +52,7 @@ static void choose_log(const struct run_options *o, struct log_target *log)
     log->start = stat(o->log_file, &st) == 0 ? st.st_size : 0;
     return;
   }
-  fd = memfd_create("nx-stacker-lxc-log", 0);
+  fd = memfd_create("nx-stacker-lxc-log", MFD_CLOEXEC);
   if (fd < 0)
     die_errno(errno, "create in-memory lxc log");
   snprintf(log->path, sizeof(log->path), "/proc/self/fd/%d", fd);

@@ -13,6 +13,7 @@
  *     LXC mount live in namespaces that die with the runner and its child, whether the
  *     command succeeds, fails, or the runner is killed (even with SIGKILL: the child has
  *     PR_SET_PDEATHSIG(SIGKILL), and killing PID 1 of a pid namespace kills all of it);
+ *   - the runner gets SIGTERM when its caller dies (PR_SET_PDEATHSIG);
  *   - SIGTERM, SIGINT or SIGHUP to the runner kill the child (and so the container) with
  *     SIGKILL; the runner waits for it and exits 128+signal;
  *   - otherwise the runner exits with the command's code, or 128+N when it died of signal N.
@@ -75,6 +76,19 @@ static void prepare_stack(const struct run_options *o, struct overlay_stack *s)
     s->lowers[0] = absolute_dir("empty lower", path, true);
     free(work_copy);
   }
+}
+
+/* Makes the runner get SIGTERM (handled like any SIGTERM) when the process that started it
+ * dies, so a killed build never leaves its container running. Linux ties this to the
+ * thread that forked us: a caller must not start the runner from a short-lived thread. */
+static void follow_caller(void)
+{
+  pid_t caller = getppid();
+
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+    die_errno(errno, "set parent death signal of the runner");
+  if (getppid() != caller)
+    exit(128 + SIGTERM); /* the caller died before prctl took effect */
 }
 
 /* Exit status of the runner for a wait status: the code, or 128+N for signal N. */
@@ -182,6 +196,7 @@ int run_main(const struct run_options *o)
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   sigprocmask(SIG_BLOCK, &signals, &old_mask);
+  follow_caller();
 
   /* New namespaces: the mount one for this process, the pid one for the next child. */
   if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0)

@@ -1,5 +1,5 @@
-import { createReadStream, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { StackerError } from '../errors';
 import { OciLayout } from '../oci/layout';
@@ -97,7 +97,10 @@ async function ociBase(layer: Layer, url: string, where: object): Promise<Base> 
   }
   const image = await readImage(layout, tag, { os: layer.os, arch: layer.arch }).catch(
     (err: unknown) => {
-      throw new StackerError(`couldn't read image ${tag} in ${dir}: ${(err as Error).message}`, where);
+      throw new StackerError(
+        `couldn't read image ${tag} in ${dir}: ${(err as Error).message}`,
+        where,
+      );
     },
   );
   return { identity: `oci:${image.digest}`, image: { ...image, layout } };

@@ -10,8 +10,8 @@ import { type BuildPlan, type PlannedLayer, planBuild } from '../plan/order';
 import { Roots } from '../storage/roots';
 import { ENGINE_VERSION } from '../version';
 import { registerBuild } from './activity';
-import { findExports } from './export';
 import type { BuildContext, LayerOutcome } from './context';
+import { findExports } from './export';
 import { makeStamp } from './image';
 import { buildLayer } from './layer';
 import {
@@ -54,7 +54,10 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
     warn: (m) => log.warn(m),
     debug: (m) => log.debug(m),
   });
-  const plan = planBuild(files, [...files.keys()].filter((p) => paths.includes(p)));
+  const plan = planBuild(
+    files,
+    [...files.keys()].filter((p) => paths.includes(p)),
+  );
   logOrder(plan, cwd, opts.orderOnly ? log.info : log.debug);
   if (opts.orderOnly) return { plan, layers: [] };
 
@@ -107,7 +110,8 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
     if (activity.alone()) {
       const keep = ctx.cache.entries().map((e) => e.result.manifest);
       const { removed } = await layout.gc({ keep });
-      if (removed.length) log.debug(`removed ${removed.length} unreferenced blobs from ${dirs.ociDir}`);
+      if (removed.length)
+        log.debug(`removed ${removed.length} unreferenced blobs from ${dirs.ociDir}`);
     }
   } finally {
     activity.done();

@@ -76,9 +76,7 @@ export async function restoreExport(args: {
   if (!found) return undefined;
 
   const sources = [
-    ...(await Promise.all(
-      args.exports.map((e) => OciLayout.open(e.dir, { create: false })),
-    )),
+    ...(await Promise.all(args.exports.map((e) => OciLayout.open(e.dir, { create: false })))),
     ...args.extraLayouts,
   ];
   for (let missing = await missingBlobs(args.layout, found.entry.result.manifest); ; ) {

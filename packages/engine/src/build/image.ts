@@ -112,7 +112,12 @@ export function applyImageDirectives(image: DraftImage, layer: Layer, stamp: Sta
   config.os = layer.os;
   config.history = [
     ...(config.history ?? []),
-    { created: stamp.created, created_by: 'stacker build', author: stamp.author, empty_layer: true },
+    {
+      created: stamp.created,
+      created_by: 'stacker build',
+      author: stamp.author,
+      empty_layer: true,
+    },
   ];
 }
 

@@ -116,7 +116,12 @@ async function restore(
  * Makes a layer's result available to later layers, points its tag at it and, when asked,
  * exports it.
  */
-async function finish(ctx: BuildContext, layer: Layer, base: Base, entry: CacheEntry): Promise<void> {
+async function finish(
+  ctx: BuildContext,
+  layer: Layer,
+  base: Base,
+  entry: CacheEntry,
+): Promise<void> {
   await useResult(ctx, layer, entry.key, entry.result);
   const dir = ctx.exportDirFor(layer.name);
   if (dir) {

@@ -49,11 +49,13 @@ export async function produceLayer(args: {
   }
 
   // A tar base is this layer's own content: extract it into the upper dir.
-  if (base.tarball) await extractTarball(ctx, layer, base.tarball, base.identity.slice('tar:'.length));
+  if (base.tarball)
+    await extractTarball(ctx, layer, base.tarball, base.identity.slice('tar:'.length));
 
   // Run.
   if (layer.run.length) {
-    if (settings.debug) log.debug(`${layer.name}: overlay lower dirs (top first): ${lowers.toReversed().join(':')}`);
+    if (settings.debug)
+      log.debug(`${layer.name}: overlay lower dirs (top first): ${lowers.toReversed().join(':')}`);
     await runStep({
       layer,
       importsDir: staged.dir,

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log';
-import type { Claims } from './stage-dir';
 import { removeEntry } from './remove';
+import type { Claims } from './stage-dir';
 
 /**
  * Deletes every entry of the staging dir that no import of this build claimed: files of

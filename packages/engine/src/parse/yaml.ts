@@ -20,9 +20,9 @@ import {
   LineCounter,
   parseDocument,
   type Scalar,
+  visit,
   type YAMLMap,
   type YAMLSeq,
-  visit,
 } from 'yaml';
 import { formatLocation, StackerError } from '../errors';
 import type { SourcePos } from './types';

@@ -34,10 +34,7 @@ export function planBuild(files: Map<string, StackerFile>, roots: string[]): Bui
 }
 
 /** Layer names a stacker file may refer to: its own and its prerequisites', transitively. */
-function visibleLayers(
-  files: Map<string, StackerFile>,
-  order: string[],
-): Map<string, Set<string>> {
+function visibleLayers(files: Map<string, StackerFile>, order: string[]): Map<string, Set<string>> {
   const visible = new Map<string, Set<string>>();
   for (const path of order) {
     const file = files.get(path)!;

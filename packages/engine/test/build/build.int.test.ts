@@ -3,8 +3,8 @@ import { existsSync, lstatSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
-  busyboxLayout,
   buildIn,
+  busyboxLayout,
   requireRoot,
   skopeoConfig,
   skopeoManifest,
@@ -78,7 +78,10 @@ test('builds a three-layer file that umoci and skopeo read back', async (t) => {
 
   const oci = join(dir, 'oci');
   const app = umociUnpack(t, oci, 'app');
-  assert.equal(readFileSync(join(app, 'usr/local/bin/hello'), 'utf8'), '#!/bin/sh\necho hello from nx-stacker\n');
+  assert.equal(
+    readFileSync(join(app, 'usr/local/bin/hello'), 'utf8'),
+    '#!/bin/sh\necho hello from nx-stacker\n',
+  );
   assert.equal(statSync(join(app, 'usr/local/bin/hello')).mode & 0o777, 0o755);
   assert.equal(readFileSync(join(app, 'srv/data/sub/b.txt'), 'utf8'), 'b\n');
   assert.equal(readFileSync(join(app, 'srv/keep/file'), 'utf8'), 'keep\n');

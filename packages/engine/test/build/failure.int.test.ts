@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { StackerError } from '../../src/errors';
 import {
-  busyboxLayout,
   buildIn,
+  busyboxLayout,
   mountsUnder,
   requireRoot,
   skopeoManifest,

@@ -43,7 +43,10 @@ test('the definition hash does not depend on where the workspace is checked out'
 test('the definition hash ignores positions but not content', () => {
   const moved = layer('/w', { pos: { line: 30, column: 1 }, directivePos: {} });
   assert.equal(definitionHash(moved, '/w'), definitionHash(layer('/w'), '/w'));
-  assert.notEqual(definitionHash(layer('/w', { run: ['make all'] }), '/w'), definitionHash(layer('/w'), '/w'));
+  assert.notEqual(
+    definitionHash(layer('/w', { run: ['make all'] }), '/w'),
+    definitionHash(layer('/w'), '/w'),
+  );
 });
 
 test('the key changes with every input', () => {

@@ -22,22 +22,27 @@ function sleeper(): { command: string[]; duration: string } {
   return { command: ['/bin/sh', '-c', `echo started; exec sleep ${duration}`], duration };
 }
 
-/** Starts the runner directly (to signal it) and waits until the command has started. */
+/** Resolves once `stream` has carried the word "started". */
+function startedOn(stream: NodeJS.ReadableStream): Promise<void> {
+  return new Promise<void>((resolve) => {
+    stream.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('started')) resolve();
+    });
+  });
+}
+
+/**
+ * Starts the runner directly (to signal it) and waits until the command has started. The
+ * subprocess is wrapped: returning execa's thenable itself would await the process's end.
+ */
 async function startRunner(stack: Stack, command: string[]) {
-  console.log("DBG start");
   const { execa } = await loadExeca();
   const runner = execa(runnerExecutable(), runArguments(runOptions(stack, command)), {
     reject: false,
     buffer: false,
   });
-  console.log("DBG spawned", runner.pid);
-  runner.stderr.on("data", (c: Buffer) => console.log("ERR", String(c)));
-  await new Promise<void>((resolve) => {
-    runner.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('started')) resolve();
-    });
-  });
-  return runner;
+  await startedOn(runner.stdout);
+  return { runner };
 }
 
 describe('a run outlived by nothing', { skip: needsRoot }, () => {
@@ -54,7 +59,7 @@ describe('a run outlived by nothing', { skip: needsRoot }, () => {
 
   test('SIGKILL of the runner mid-command leaves no mount and no process behind', async () => {
     const { command, duration } = sleeper();
-    const runner = await startRunner(stack, command);
+    const { runner } = await startRunner(stack, command);
     stop = () => runner.kill('SIGKILL');
     assert.equal(sleepersFor(duration).length, 1, 'the command runs');
     assert.equal(mountedAnywhere(stack.rootfs), true, 'the overlay is mounted meanwhile');
@@ -68,7 +73,7 @@ describe('a run outlived by nothing', { skip: needsRoot }, () => {
 
   test('SIGTERM to the runner kills the container, waits for it and exits 128+15', async () => {
     const { command, duration } = sleeper();
-    const runner = await startRunner(stack, command);
+    const { runner } = await startRunner(stack, command);
     stop = () => runner.kill('SIGKILL');
 
     runner.kill('SIGTERM');
@@ -76,6 +81,23 @@ describe('a run outlived by nothing', { skip: needsRoot }, () => {
     assert.equal(result.exitCode, 143);
     assert.deepEqual(sleepersFor(duration), []);
     assert.equal(mountedAnywhere(stack.rootfs), false);
+  });
+
+  test('the runner stops its container when the process that started it dies', async () => {
+    const { command, duration } = sleeper();
+    const { execa } = await loadExeca();
+    const args = runArguments(runOptions(stack, command));
+    const caller = execa('/bin/sh', ['-c', '"$@" & wait', 'sh', runnerExecutable(), ...args], {
+      reject: false,
+      buffer: false,
+    });
+    stop = () => caller.kill('SIGKILL');
+    await startedOn(caller.stdout);
+
+    caller.kill('SIGKILL');
+    await caller;
+    assert.ok(await eventually(() => sleepersFor(duration).length === 0), 'no process left');
+    assert.ok(await eventually(() => !mountedAnywhere(stack.rootfs)), 'no mount left');
   });
 
   test('aborting the signal kills the container, unmounts and rejects', async () => {

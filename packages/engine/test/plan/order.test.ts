@@ -4,7 +4,12 @@ import { StackerError } from '../../src/errors';
 import type { Layer, StackerFile } from '../../src/parse/types';
 import { planBuild } from '../../src/plan/order';
 
-function layer(name: string, file: string, from: Partial<Layer['from']>, imports: string[] = []): Layer {
+function layer(
+  name: string,
+  file: string,
+  from: Partial<Layer['from']>,
+  imports: string[] = [],
+): Layer {
   return {
     name,
     file,
@@ -57,9 +62,11 @@ test('orders layers after the layers their stacker:// imports read from', () => 
 
 test('builds prerequisite files first and lets layers build on their layers', () => {
   const base = file('/w/base.yaml', [layer('base', '/w/base.yaml', {})]);
-  const app = file('/w/app.yaml', [layer('app', '/w/app.yaml', { type: 'built', tag: 'base' })], [
-    '/w/base.yaml',
-  ]);
+  const app = file(
+    '/w/app.yaml',
+    [layer('app', '/w/app.yaml', { type: 'built', tag: 'base' })],
+    ['/w/base.yaml'],
+  );
   const files = new Map([
     [app.path, app],
     [base.path, base],

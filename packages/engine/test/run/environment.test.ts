@@ -32,7 +32,10 @@ test('a passthrough list replaces the defaults and anchors each pattern whole', 
     CAT: '3',
     TERM: 'xterm',
   });
-  assert.deepEqual(env.map(([k]) => k), ['PATH', 'A', 'B', 'CAT', 'STACKER_LAYER_NAME']);
+  assert.deepEqual(
+    env.map(([k]) => k),
+    ['PATH', 'A', 'B', 'CAT', 'STACKER_LAYER_NAME'],
+  );
 });
 
 test('drops empty values and lets build_env override PATH', () => {
