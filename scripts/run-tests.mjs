@@ -5,19 +5,32 @@
 //   all          both
 // Extra arguments are passed to node (for example --test-name-pattern=...).
 import { spawnSync } from 'node:child_process';
-import { globSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [suite = 'all', ...extra] = process.argv.slice(2);
 
-const all = globSync('packages/*/test/**/*.test.ts', { cwd: root }).sort();
+/** Files under `dir` (relative to the repo root) whose names end with `.test.ts`. */
+function testFiles(dir) {
+  let entries;
+  try {
+    entries = readdirSync(join(root, dir), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory()) return e.name === 'node_modules' ? [] : testFiles(path);
+    return e.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const packages = readdirSync(join(root, 'packages'));
+const all = packages.flatMap((p) => testFiles(`packages/${p}/test`)).sort();
 const unit = all.filter((f) => !f.includes('.int.'));
-const integration = [
-  ...all.filter((f) => f.includes('.int.')),
-  ...globSync('e2e/**/*.test.ts', { cwd: root }).sort(),
-];
+const integration = [...all.filter((f) => f.includes('.int.')), ...testFiles('e2e').sort()];
 const files = { unit, integration, all: [...unit, ...integration] }[suite];
 if (!files) {
   console.error(`unknown suite ${suite}: use unit, integration or all`);

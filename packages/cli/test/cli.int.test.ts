@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   busyboxLayout,
+  mountsUnder,
   requireRoot,
   runCli,
   tempDir,
   umociUnpack,
   writeFiles,
 } from '../../engine/test/helpers';
+
+const cliBin = join(__dirname, '../bin/nx-stacker.js');
 
 async function project(dir: string): Promise<void> {
   writeFiles(dir, {
@@ -90,10 +93,9 @@ test('a non-root user is told what the build needs before anything happens', asy
   const dir = tempDir(t);
   chmodSync(dir, 0o777);
   writeFiles(dir, { 'stacker.yaml': 'a:\n  from:\n    type: scratch\n' });
-  const bin = join(__dirname, '../bin/nx-stacker.js');
   const r = spawnSync(
     'setpriv',
-    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, 'build'],
+    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliBin, 'build'],
     { cwd: dir, encoding: 'utf8' },
   );
   assert.equal(r.status, 1, r.stderr);
@@ -110,4 +112,47 @@ test('--debug shows the overlay lower dirs, the container config and the liblxc 
   assert.match(r.stderr, /overlay lower dirs \(top first\): .*sha256_/);
   assert.match(r.stderr, /lxc\.uts\.name = stacker/);
   assert.match(r.stderr, /liblxc log: .*lxc-parent\.log/);
+});
+
+test('two builds of different files at once share the roots, stacker and OCI dirs safely', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  const base = await busyboxLayout();
+  for (const name of ['one', 'two']) {
+    writeFiles(dir, {
+      [`${name}/stacker.yaml`]: `
+${name}-a:
+  from:
+    type: oci
+    url: ${base}:busybox
+  run: for i in 1 2 3; do echo ${name} $i >> /${name}; sleep 0.1; done
+${name}-b:
+  from:
+    type: built
+    tag: ${name}-a
+  run: cat /${name}
+`,
+    });
+  }
+  const shared = ['--roots-dir', join(dir, 'roots'), '--stacker-dir', join(dir, '.stacker')];
+  const run = (name: string) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [cliBin, ...shared, '--oci-dir', join(dir, 'oci'), 'build', '-f', `${name}/stacker.yaml`],
+        { cwd: dir, env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } },
+      );
+      let stderr = '';
+      child.stderr.on('data', (c) => {
+        stderr += c;
+      });
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  const [one, two] = await Promise.all([run('one'), run('two')]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(two.code, 0, two.stderr);
+  for (const tag of ['one-a', 'one-b', 'two-a', 'two-b']) {
+    assert.ok(existsSync(join(umociUnpack(t, join(dir, 'oci'), tag), tag.slice(0, 3))), tag);
+  }
+  assert.deepEqual(mountsUnder(dir), []);
 });

@@ -91,6 +91,7 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
         : undefined,
     gitVersion: memoize(gitVersion),
     signal: opts.signal,
+    env: opts.env ?? process.env,
   };
 
   // Build, file by file, layer by layer.

@@ -47,6 +47,8 @@ export interface BuildContext {
   /** `git_version` annotation for a stacker file's directory (memoised), or undefined. */
   gitVersion(dir: string): string | undefined;
   signal?: AbortSignal;
+  /** The environment `build_env_passthrough` selects from. */
+  env: NodeJS.ProcessEnv;
 }
 
 /** What happened to one layer, for the summary and for callers such as the Nx executor. */

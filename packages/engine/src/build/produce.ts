@@ -68,6 +68,7 @@ export async function produceLayer(args: {
       debug: settings.debug,
       onRunFailure: settings.onRunFailure,
       signal: ctx.signal,
+      hostEnv: ctx.env,
     });
   }
 

@@ -4,6 +4,7 @@ import { StackerError } from '../errors';
 import type { Logger } from '../log';
 import { lxcConfigLines } from '../native/lxc-config';
 import { runContainer } from '../native/runner';
+import { splitShellWords } from '../parse';
 import type { Layer } from '../parse/types';
 import { DEFAULT_PATH, runEnvironment, runScript } from './environment';
 
@@ -53,8 +54,9 @@ export async function runStep(input: RunStepInput): Promise<void> {
 
     if (input.onRunFailure) {
       log.info(`run failed; starting ${input.onRunFailure} in the container`);
-      await startContainer(input, configFile, logFile, [input.onRunFailure], true).catch(
-        (err: unknown) => log.warn(`--on-run-failure command failed: ${String(err)}`),
+      const command = splitShellWords(input.onRunFailure);
+      await startContainer(input, configFile, logFile, command, true).catch((err: unknown) =>
+        log.warn(`--on-run-failure command failed: ${String(err)}`),
       );
     }
     const how = result.signal ? `killed by ${result.signal}` : `exit status ${result.exitCode}`;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { StackerError } from '../../src/errors';
@@ -148,4 +148,22 @@ app:
     again.summary.layers.map((l) => l.status),
     ['reused', 'reused'],
   );
+});
+
+test('--on-run-failure runs its command in the failed container, then the build fails', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  await project(dir, 'echo partial > /partial; false');
+  const err = await buildIn(dir, {
+    onRunFailure: 'sh -c "ls /partial > /inspected"',
+  }).then(
+    () => assert.fail('build should fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof StackerError);
+  assert.match(err.message, /run commands failed/);
+  // The command ran on the same upper dir, after the failed step.
+  const upper = join(dir, 'roots/second/overlay');
+  assert.equal(readFileSync(join(upper, 'inspected'), 'utf8'), '/partial\n');
+  assert.deepEqual(mountsUnder(dir), []);
 });

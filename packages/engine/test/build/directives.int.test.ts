@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  buildIn,
+  busyboxLayout,
+  requireRoot,
+  skopeoConfig,
+  tempDir,
+  umociUnpack,
+  writeFiles,
+} from '../helpers';
+
+test("a run step sees stacker's container: hostname, env, imports read-only, binds", async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  const shared = join(dir, 'shared');
+  mkdirSync(shared);
+  writeFiles(dir, {
+    'input.txt': 'imported\n',
+    'stacker.yaml': `
+probe:
+  from:
+    type: oci
+    url: ${await busyboxLayout()}:busybox
+  imports:
+    - input.txt
+  build_env:
+    FROM_BUILD_ENV: yes-it-is
+  build_env_passthrough:
+    - PASSED_.*
+  binds:
+    - ${shared} -> /mnt/shared
+  run: |
+    hostname > /mnt/shared/hostname
+    echo "$STACKER_LAYER_NAME $FROM_BUILD_ENV $PASSED_THROUGH \${HIDDEN:-unset}" > /mnt/shared/env
+    cat /stacker/imports/input.txt > /mnt/shared/import
+    if touch /stacker/imports/new 2>/dev/null; then echo rw; else echo ro; fi > /mnt/shared/imports-mode
+    pwd > /mnt/shared/cwd
+`,
+  });
+  const { summary } = await buildIn(dir, {
+    env: { SOURCE_DATE_EPOCH: '1700000000', PASSED_THROUGH: 'passed', HIDDEN: 'secret' },
+  });
+  assert.equal(summary.layers[0]?.status, 'built');
+  const read = (f: string) => readFileSync(join(shared, f), 'utf8').trim();
+  assert.equal(read('hostname'), 'stacker');
+  assert.equal(read('env'), 'probe yes-it-is passed unset');
+  assert.equal(read('import'), 'imported');
+  assert.equal(read('imports-mode'), 'ro');
+  assert.equal(read('cwd'), '/');
+});
+
+test('a layer with binds is rebuilt every time, as in stacker', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'b'));
+  writeFiles(dir, {
+    'stacker.yaml': `
+l:
+  from:
+    type: oci
+    url: ${await busyboxLayout()}:busybox
+  binds:
+    - ${join(dir, 'b')}
+  run: cp ${join(dir, 'b')}/value /value || true
+`,
+  });
+  await buildIn(dir);
+  const { summary, log } = await buildIn(dir);
+  assert.equal(summary.layers[0]?.status, 'built');
+  assert.match(log.text(), /layer has binds/);
+});
+
+test("tar and scratch bases: tar content becomes the layer's own diff", async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  const content = join(dir, 'content');
+  writeFiles(content, { 'etc/from-tar': 'tar content\n', 'bin/.keep': '' });
+  execFileSync('tar', ['-czf', join(dir, 'rootfs.tar.gz'), '-C', content, '.']);
+  writeFiles(dir, {
+    'stacker.yaml': `
+from-tar:
+  from:
+    type: tar
+    url: rootfs.tar.gz
+empty:
+  from:
+    type: scratch
+  labels:
+    kind: empty
+`,
+  });
+  const { summary } = await buildIn(dir);
+  assert.deepEqual(
+    summary.layers.map((l) => l.status),
+    ['built', 'built'],
+  );
+  const rootfs = umociUnpack(t, join(dir, 'oci'), 'from-tar');
+  assert.equal(readFileSync(join(rootfs, 'etc/from-tar'), 'utf8'), 'tar content\n');
+  assert.equal(skopeoConfig(join(dir, 'oci'), 'from-tar').rootfs.diff_ids.length, 1);
+  assert.equal(skopeoConfig(join(dir, 'oci'), 'empty').rootfs.diff_ids.length, 0);
+  assert.equal(skopeoConfig(join(dir, 'oci'), 'empty').config?.Labels?.kind, 'empty');
+
+  // A changed tarball is a changed base.
+  writeFileSync(join(content, 'etc/from-tar'), 'changed\n');
+  execFileSync('tar', ['-czf', join(dir, 'rootfs.tar.gz'), '-C', content, '.']);
+  const again = await buildIn(dir);
+  assert.match(again.log.text(), /from-tar: building \(base layer changed\)/);
+  assert.match(again.log.text(), /empty: reused/);
+});
+
+test('the deprecated import: puts files under /stacker and warns', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'legacy.txt': 'legacy\n',
+    'stacker.yaml': `
+old:
+  from:
+    type: oci
+    url: ${await busyboxLayout()}:busybox
+  import:
+    - legacy.txt
+  run: cp /stacker/legacy.txt /copied
+`,
+  });
+  const { log } = await buildIn(dir);
+  assert.match(log.text(), /warning: .*import/);
+  const rootfs = umociUnpack(t, join(dir, 'oci'), 'old');
+  assert.equal(readFileSync(join(rootfs, 'copied'), 'utf8'), 'legacy\n');
+  assert.ok(!existsSync(join(rootfs, 'stacker')));
+  assert.ok(!existsSync(join(rootfs, '.stacker')));
+});
+
+test('image directives reach the config: entrypoint, full_command, volumes, user, workdir', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'stacker.yaml': `
+svc:
+  from:
+    type: oci
+    url: ${await busyboxLayout()}:busybox
+  entrypoint: /bin/sh -c
+  cmd: "'echo hi'"
+  volumes:
+    - /data
+  runtime_user: "1000"
+  working_dir: /srv
+  annotations:
+    org.example.team: images
+full:
+  from:
+    type: built
+    tag: svc
+  full_command: /bin/echo full
+`,
+  });
+  await buildIn(dir);
+  const oci = join(dir, 'oci');
+  const svc = JSON.parse(
+    execFileSync('skopeo', ['inspect', '--config', `oci:${oci}:svc`]).toString(),
+  );
+  assert.deepEqual(svc.config.Entrypoint, ['/bin/sh', '-c']);
+  assert.deepEqual(svc.config.Cmd, ['echo hi']);
+  assert.deepEqual(Object.keys(svc.config.Volumes), ['/data']);
+  assert.equal(svc.config.User, '1000');
+  assert.equal(svc.config.WorkingDir, '/srv');
+  assert.equal(svc.author, 'stacker');
+  assert.equal(svc.created, '2023-11-14T22:13:20Z');
+
+  const full = skopeoConfig(oci, 'full');
+  assert.deepEqual(full.config?.Entrypoint, ['/bin/echo', 'full']);
+  assert.equal(full.config?.Cmd, undefined);
+  const manifest = JSON.parse(
+    execFileSync('skopeo', ['inspect', '--raw', `oci:${oci}:svc`]).toString(),
+  );
+  assert.equal(manifest.annotations['org.example.team'], 'images');
+  assert.match(manifest.annotations['io.stackeroci.stacker.stacker_version'], /nx-stacker/);
+});
