@@ -2,7 +2,8 @@
  * Starts the command in an LXC application container through liblxc and waits for it.
  *
  * Contract: the overlay stack is already mounted at `rootfs`, so LXC sees a plain directory
- * rootfs. The config file holds every lxc.* item except the rootfs path and the log, which
+ * rootfs. The lxcpath dir is created when missing (its parent must exist); LXC keeps
+ * nothing in it for these containers (its command socket is abstract). The config file holds every lxc.* item except the rootfs path and the log, which
  * are set here; nothing else (no Debian common.conf: its lxcfs hook costs 0.5 s a start).
  * LXC runs in the foreground in this process (this process becomes the LXC monitor) with
  * LXC's init as PID 1 of the container, and the command inherits this process's stdio:
@@ -10,7 +11,8 @@
  *     pty between the command and stdin/stdout/stderr when those are terminals;
  *   - the engine's config must not set lxc.console.* or lxc.tty.* to anything else.
  * Returns the wait status of the command as LXC's init reports it (a command killed by
- * signal N appears as an exit with 128+N). A failure to start dies with LXC's first ERROR
+ * signal N appears as an exit with 128+N; a command that cannot be executed, e.g. missing
+ * from the rootfs, appears as exit 255 and LXC's init says nothing about it). A failure to start dies with LXC's first ERROR
  * line as the detail, taken from the log file (or from an in-memory log when none is given).
  */
 #define _GNU_SOURCE
@@ -94,6 +96,8 @@ int container_run(const struct run_options *o, const char *rootfs)
 
   /* Define the container from the engine's config file only, logging from the start so a
    * refused config item is explained. */
+  if (mkdir(o->lxcpath, 0755) < 0 && errno != EEXIST)
+    die_errno(errno, "create lxcpath %s", o->lxcpath);
   c = lxc_container_new(o->name, o->lxcpath);
   if (!c)
     die_detail("liblxc could not create the container object", "lxc container '%s' in %s",

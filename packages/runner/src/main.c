@@ -5,6 +5,7 @@
  * `run` command line is a runner failure (exit 125 with one error line), because the engine
  * builds it and a mistake there is a bug to report, not a usage question.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ static void parse_run_args(int argc, char **argv, struct run_options *o)
   memset(o, 0, sizeof(*o));
   o->lowers = calloc((size_t)argc, sizeof(*o->lowers));
   if (!o->lowers)
-    die_errno(12, "run: parse arguments");
+    die_errno(ENOMEM, "run: parse arguments");
 
   for (i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0)

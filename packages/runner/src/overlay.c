@@ -9,9 +9,9 @@
  * whiteouts and opaque markers use user.overlay.* xattrs: the format our extractor writes.
  *
  * The stack is mounted through the file system context API (fsopen), whose errors carry the
- * kernel's explanation; mount(2) is the fallback on kernels without it (< 5.2). A classic
- * option string holds at most one page, so a deeper stack gets one "lowerdir+" per layer,
- * which needs Linux >= 6.8.
+ * kernel's explanation, when each option value fits its 255-byte limit; otherwise, or on
+ * kernels without fsopen (< 5.2), through mount(2), whose option string holds one page.
+ * A stack beyond one page gets one "lowerdir+" per layer, which needs Linux >= 6.8.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,24 +134,36 @@ static char *joined_lowers(const struct overlay_stack *s)
   return text;
 }
 
+/* The longest string value fsconfig() accepts: the kernel copies at most 256 bytes. */
+#define FSCONFIG_VALUE_MAX 255
+
 void overlay_mount(const struct overlay_stack *s, bool debug)
 {
   char *options = overlay_options(s);
   char *joined = joined_lowers(s);
-  /* fsconfig() copies at most 255 bytes of a string value, so a longer "lowerdir" must be
-   * given one "lowerdir+" per layer; the classic option string takes one page at most. */
-  bool per_layer = strlen(joined) > 255 || (long)strlen(options) >= sysconf(_SC_PAGESIZE);
+  bool fits_page = (long)strlen(options) < sysconf(_SC_PAGESIZE);
+  bool short_values = strlen(joined) <= FSCONFIG_VALUE_MAX &&
+                      strlen(s->upper) <= FSCONFIG_VALUE_MAX &&
+                      strlen(s->work) <= FSCONFIG_VALUE_MAX;
 
+  /* Best errors: the fs context with the joined list. Then mount(2), which takes one
+   * page. Beyond a page only "lowerdir+" is left (each path at most 255 bytes). */
   if (debug)
     debug_line("overlay %s on %s%s", options, s->target,
-               per_layer ? " (one lowerdir+ per layer)" : "");
-  if (mount_with_context(s, joined, per_layer) < 0) {
-    if (per_layer)
-      die_detail("needs Linux >= 6.8", "mount overlay at %s with %zu lower dirs", s->target,
-                 s->n_lowers);
-    if (mount("overlay", s->target, "overlay", 0, options) < 0)
-      die_errno(errno, "mount overlay at %s (the kernel log, dmesg, says why)", s->target);
+               short_values || fits_page ? "" : " (one lowerdir+ per layer)");
+  if (short_values) {
+    if (mount_with_context(s, joined, false) == 0)
+      goto done;
+  } else if (!fits_page) {
+    if (mount_with_context(s, joined, true) == 0)
+      goto done;
+    die_detail("needs Linux >= 6.8", "mount overlay at %s with %zu lower dirs", s->target,
+               s->n_lowers);
   }
+  if (mount("overlay", s->target, "overlay", 0, options) < 0)
+    die_errno(errno, "mount overlay at %s (the kernel log, dmesg, says why)", s->target);
+
+done:
   free(joined);
   free(options);
 }

@@ -16,7 +16,9 @@
  *   - the runner gets SIGTERM when its caller dies (PR_SET_PDEATHSIG);
  *   - SIGTERM, SIGINT or SIGHUP to the runner kill the child (and so the container) with
  *     SIGKILL; the runner waits for it and exits 128+signal;
- *   - otherwise the runner exits with the command's code, or 128+N when it died of signal N.
+ *   - otherwise the runner exits with the command's code, or 128+N when it died of signal N;
+ *   - no cgroup is created on the host unless --lxc-cgroups (see hide_cgroups), so a killed
+ *     run leaves no lxc.monitor.<name> / lxc.payload.<name> cgroup dirs behind either.
  * The lower dirs are given top-first; with none, an empty "<work>/../workaround" dir
  * (created) is the only lower dir, as overlayfs needs at least one. Upper and work dirs are
  * created when missing (their parents must exist).

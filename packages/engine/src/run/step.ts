@@ -63,8 +63,11 @@ export async function runStep(input: RunStepInput): Promise<void> {
     throw new StackerError(
       `run commands failed for image "${layer.name}" in "${layer.file}": ${how}`,
       { file: layer.file, ...layer.directivePos.run, layer: layer.name, step: 'run' },
-      'the output above shows the failing command (scripts run with sh -xe); ' +
-        'fix it, or use --shell-fail to inspect the container',
+      result.exitCode === 255
+        ? 'exit status 255 with no output usually means the script could not start: ' +
+            'is its interpreter (/bin/sh unless the first line is a #! of its own) in the image?'
+        : 'the output above shows the failing command (scripts run with sh -xe); ' +
+            'fix it, or use --shell-fail to inspect the container',
     );
   } finally {
     removeMountPoints(input.upper, layer);

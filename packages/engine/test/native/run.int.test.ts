@@ -175,6 +175,22 @@ describe('runContainer config', { skip: needsRoot }, () => {
     removeStack(stack);
   });
 
+  test('mounts a lower dir whose path is longer than 255 bytes', async () => {
+    const stack = makeStack();
+    const deep = join(stack.base, 'a'.repeat(150), 'b'.repeat(150));
+    mkdirSync(deep, { recursive: true });
+    writeFileSync(join(deep, 'from-deep'), 'deep\n');
+    const chunks: Buffer[] = [];
+    const result = await runContainer({
+      ...runOptions(stack, ['/bin/cat', '/from-deep']),
+      lowers: [deep, stack.lower],
+      onOutput: (chunk) => chunks.push(chunk),
+    });
+    assert.equal(result.exitCode, 0);
+    assert.equal(Buffer.concat(chunks).toString(), 'deep\n');
+    removeStack(stack);
+  });
+
   test('with debug, reports the overlay options and config items it sets', async () => {
     const stack = makeStack();
     const debug: string[] = [];
