@@ -167,3 +167,17 @@ test('--on-run-failure runs its command in the failed container, then the build 
   assert.equal(readFileSync(join(upper, 'inspected'), 'utf8'), '/partial\n');
   assert.deepEqual(mountsUnder(dir), []);
 });
+
+test('a run step on scratch (no shell) fails with a hint about the interpreter', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  writeFiles(dir, { 'stacker.yaml': 'empty:\n  from:\n    type: scratch\n  run: echo hi\n' });
+  const err = await buildIn(dir).then(
+    () => assert.fail('build should fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof StackerError);
+  assert.match(err.message, /exit status 255/);
+  assert.match(err.hint ?? '', /interpreter/);
+  assert.deepEqual(mountsUnder(dir), []);
+});
