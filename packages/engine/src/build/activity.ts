@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isProcessAlive } from '../util/process';
 
 /**
  * Marks a build as running in `<stacker dir>/builds/<pid>`, so that a build only removes
@@ -12,17 +13,9 @@ export function registerBuild(stackerDir: string): { alone(): boolean; done(): v
   writeFileSync(mine, '');
   return {
     alone: () =>
-      readdirSync(dir).every((name) => name === String(process.pid) || !isAlive(Number(name))),
+      readdirSync(dir).every(
+        (name) => name === String(process.pid) || !isProcessAlive(Number(name)),
+      ),
     done: () => rmSync(mine, { force: true }),
   };
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

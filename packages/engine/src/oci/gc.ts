@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { StackerError } from '../errors';
+import { isProcessAlive } from '../util/process';
 import { isDigest } from './digest';
 import type { OciLayout } from './layout';
 import {
@@ -95,12 +96,5 @@ async function readOrStop(layout: OciLayout, descriptor: Descriptor): Promise<un
 
 /** Temp blob names carry the writer's pid (`.tmp-<pid>-<random>`). */
 function writerAlive(name: string): boolean {
-  const pid = Number.parseInt(name.slice(TEMP_BLOB_PREFIX.length), 10);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return isProcessAlive(Number.parseInt(name.slice(TEMP_BLOB_PREFIX.length), 10));
 }

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isProcessAlive } from '../util/process';
 
 /** A held lock; release it exactly once. */
 export interface Lock {
@@ -26,7 +27,7 @@ export async function acquireLock(
     if (tryCreate(path)) return { release: () => rmSync(path, { force: true }) };
 
     const owner = readOwner(path);
-    if (owner !== undefined && !isAlive(owner)) {
+    if (owner !== undefined && !isProcessAlive(owner)) {
       breakStaleLock(path, owner);
       continue;
     }
@@ -72,15 +73,6 @@ function readOwner(path: string): number | undefined {
   } catch {
     // Released between our create attempt and this read, or still being written.
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

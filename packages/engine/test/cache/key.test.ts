@@ -2,30 +2,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { definitionHash, type KeyParts, layerKey, missReason } from '../../src/cache/key';
 import type { Layer } from '../../src/parse/types';
+import { makeLayer } from '../layer-fixture';
 
 const layer = (dir: string, over: Partial<Layer> = {}): Layer =>
-  ({
-    name: 'app',
+  makeLayer({
     file: `${dir}/stacker.yaml`,
     pos: { line: 3, column: 1 },
     from: { type: 'oci', url: `${dir}/base:latest`, insecure: false },
     imports: [{ path: `${dir}/src/`, pos: { line: 7, column: 5 } }],
-    legacyImport: false,
-    overlayDirs: [],
     run: ['make'],
-    buildEnv: {},
     environment: [['A', '1']],
-    volumes: [],
-    labels: {},
-    generateLabels: [],
-    buildOnly: false,
-    binds: [],
-    annotations: {},
-    os: 'linux',
-    arch: 'amd64',
     directivePos: { run: { line: 9, column: 3 } },
     ...over,
-  }) as Layer;
+  });
 
 const parts = (over: Partial<KeyParts> = {}): KeyParts => ({
   definition: 'd',

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Import, Layer } from '../../src/parse/types';
+import { makeLayer as layerFixture } from '../layer-fixture';
 
 /** A fresh temp dir, deleted when the test ends (read-only dirs in it included). */
 export function tempDir(t: TestContext): string {
@@ -71,36 +72,11 @@ function readable(path: string): string {
 }
 
 /** A layer with only what the imports step reads filled in meaningfully. */
-export function makeLayer({
-  imports,
-  name = 'app',
-  file = '/work/stacker.yaml',
-  legacyImport = false,
-}: {
+export function makeLayer(opts: {
   imports: Import[];
   name?: string;
   file?: string;
   legacyImport?: boolean;
 }): Layer {
-  return {
-    name,
-    file,
-    pos: { line: 1, column: 1 },
-    from: { type: 'scratch', insecure: false },
-    imports,
-    legacyImport,
-    overlayDirs: [],
-    run: [],
-    buildEnv: {},
-    environment: [],
-    volumes: [],
-    labels: {},
-    generateLabels: [],
-    buildOnly: false,
-    binds: [],
-    annotations: {},
-    os: 'linux',
-    arch: 'amd64',
-    directivePos: {},
-  };
+  return layerFixture(opts);
 }

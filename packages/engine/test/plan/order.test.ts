@@ -3,34 +3,15 @@ import { test } from 'node:test';
 import { StackerError } from '../../src/errors';
 import type { Layer, StackerFile } from '../../src/parse/types';
 import { planBuild } from '../../src/plan/order';
+import { makeLayer } from '../layer-fixture';
 
-function layer(
-  name: string,
-  file: string,
-  from: Partial<Layer['from']>,
-  imports: string[] = [],
-): Layer {
-  return {
+function layer(name: string, file: string, from: Partial<Layer['from']>, imports: string[] = []) {
+  return makeLayer({
     name,
     file,
-    pos: { line: 1, column: 1 },
     from: { type: 'scratch', insecure: false, ...from },
     imports: imports.map((path) => ({ path })),
-    legacyImport: false,
-    overlayDirs: [],
-    run: [],
-    buildEnv: {},
-    environment: [],
-    volumes: [],
-    labels: {},
-    generateLabels: [],
-    buildOnly: false,
-    binds: [],
-    annotations: {},
-    os: 'linux',
-    arch: 'amd64',
-    directivePos: {},
-  };
+  });
 }
 
 function file(path: string, layers: Layer[], prerequisites: string[] = []): StackerFile {
