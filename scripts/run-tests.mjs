@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the test suites with node:test on the TypeScript sources (through tsx).
-//   unit         packages/*/test/**/*.test.ts without .int. in the name: no root, no LXC
+//   unit         packages/*/test/** and generators/test/** *.test.ts without .int. in the
+//                name: no root, no LXC
 //   integration  packages/*/test/**/*.int.test.ts and e2e/**/*.test.ts: real builds as root
 //   all          both
 // Extra arguments are passed to node (for example --test-name-pattern=...).
@@ -28,7 +29,10 @@ function testFiles(dir) {
 }
 
 const packages = readdirSync(join(root, 'packages'));
-const all = packages.flatMap((p) => testFiles(`packages/${p}/test`)).sort();
+const all = [
+  ...packages.flatMap((p) => testFiles(`packages/${p}/test`)),
+  ...testFiles('generators/test'),
+].sort();
 const unit = all.filter((f) => !f.includes('.int.'));
 const integration = [...all.filter((f) => f.includes('.int.')), ...testFiles('e2e').sort()];
 const files = { unit, integration, all: [...unit, ...integration] }[suite];
@@ -40,7 +44,7 @@ if (!files) {
 const result = spawnSync(
   process.execPath,
   [
-    '--conditions=development',
+    '--conditions=nx-stacker-source',
     '--import',
     'tsx',
     '--test',

@@ -14,6 +14,7 @@ import {
   runTasksInSerial,
   type Tree,
   updateNxJson,
+  writeJson,
 } from '@nx/devkit';
 import { IGNORED_PATHS, PLUGIN_NAME, pluginVersion } from '../shared/plugin';
 import { addGitignoreEntries } from './gitignore';
@@ -53,7 +54,9 @@ export function registerPlugin(tree: Tree): boolean {
   if (present) return false;
 
   nxJson.plugins = [...plugins, { plugin: PLUGIN_NAME, options: {} }];
-  updateNxJson(tree, nxJson);
+  // updateNxJson only edits an existing nx.json.
+  if (tree.exists('nx.json')) updateNxJson(tree, nxJson);
+  else writeJson(tree, 'nx.json', nxJson);
   return true;
 }
 

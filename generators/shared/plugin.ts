@@ -11,7 +11,7 @@ export const PLUGIN_NAME = 'nx-stacker';
 /**
  * What the plugin writes in a user's workspace, as .gitignore entries: the engine's state
  * (stacker dir, roots dir) under `.nx-stacker/`, and built OCI layouts under `dist/stacker/`.
- * The plugin's createNodes and executor must use the same two paths.
+ * Must match STATE_DIR and OUTPUT_DIR in packages/nx-plugin/src/workspace/paths.ts.
  */
 export const IGNORED_PATHS: readonly string[] = ['.nx-stacker/', 'dist/stacker/'];
 
@@ -25,7 +25,9 @@ export function generatorsRoot(): string {
   while (!existsSync(join(dir, 'generators.json'))) {
     const parent = dirname(dir);
     if (parent === dir) {
-      throw new Error(`nx-stacker: generators.json not found above ${__dirname}; is the package complete?`);
+      throw new Error(
+        `nx-stacker: generators.json not found above ${__dirname}; is the package complete?`,
+      );
     }
     dir = parent;
   }

@@ -16,7 +16,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { generatorError } from '../shared/errors';
-import type { FileFacts, LayerBody, NewLayer } from './layer';
+import type { FileFacts, NewLayer } from './layer';
 
 const YAML_VERSION = '1.1';
 
@@ -64,11 +64,17 @@ export function appendLayer(
     );
   }
 
+  // What the file must read as afterwards, taken before the fallback edits the document.
+  const expected: ExpectedContent = {
+    keys: [...(parsed.root ? topLevelKeys(parsed.root) : []), layer.name],
+    values: { ...(parsed.doc.toJS() ?? {}), [layer.name]: layer.body },
+  };
+
   const appended = appendAsText(text, renderLayer(layer));
-  if (holdsAppendedLayer(appended, parsed, layer)) return { text: appended, changed: true };
+  if (readsAs(appended, expected)) return { text: appended, changed: true };
 
   const rewritten = appendThroughDocument(parsed, layer);
-  if (!holdsAppendedLayer(rewritten, parsed, layer)) {
+  if (!readsAs(rewritten, expected)) {
     throw generatorError(`could not add layer '${layer.name}' to this file`, { file });
   }
   return { text: rewritten, changed: true };
@@ -82,7 +88,7 @@ function parseStackerYaml(text: string, file: string): ParsedFile {
   if (error) {
     const at = error.linePos?.[0];
     throw generatorError(
-      `cannot read the existing stacker file: ${error.message.split('\n')[0]}`,
+      `cannot read the existing stacker file: ${firstLine(error.message)}`,
       { file, line: at?.line, column: at?.col },
       'fix the YAML first; the generator only appends to a file it can parse',
     );
@@ -128,16 +134,18 @@ function appendThroughDocument(parsed: ParsedFile, layer: NewLayer): string {
   return doc.toString();
 }
 
-/** True when `text` parses to the old layers, unchanged and in order, then the new one. */
-function holdsAppendedLayer(text: string, before: ParsedFile, layer: NewLayer): boolean {
+/** The top-level keys in order, and the whole file as plain data. */
+interface ExpectedContent {
+  keys: string[];
+  values: Record<string, unknown>;
+}
+
+/** True when `text` parses to exactly the expected keys (in order) and values. */
+function readsAs(text: string, expected: ExpectedContent): boolean {
   const after = parseDocument(text, { version: YAML_VERSION });
   if (after.errors.length > 0 || !isMap(after.contents)) return false;
-  const oldKeys = before.root ? topLevelKeys(before.root) : [];
-  if (!isDeepStrictEqual(topLevelKeys(after.contents), [...oldKeys, layer.name])) return false;
-
-  const expected: Record<string, unknown> = { ...(before.doc.toJS() ?? {}) };
-  expected[layer.name] = layer.body satisfies LayerBody;
-  return isDeepStrictEqual(after.toJS(), expected);
+  if (!isDeepStrictEqual(topLevelKeys(after.contents), expected.keys)) return false;
+  return isDeepStrictEqual(after.toJS(), expected.values);
 }
 
 function topLevelKeys(root: YAMLMap): string[] {
@@ -148,4 +156,10 @@ function topLevelKeys(root: YAMLMap): string[] {
 function keyText(key: unknown): string {
   if (isScalar(key)) return key.source ?? String(key.value);
   return String(key);
+}
+
+/** The yaml library's message without its own position and source excerpt. */
+function firstLine(message: string): string {
+  const line = message.split('\n')[0] ?? message;
+  return line.replace(/ at line \d+, column \d+:?$/, '');
 }

@@ -45,7 +45,8 @@ const OCI_REF_NAME =
 export function buildLayer(options: StackerFileGeneratorSchema, facts: FileFacts): NewLayer {
   const name = options.layer?.trim() || defaultLayerName(options.directory, facts);
   checkLayerName(name, facts);
-  const layers = facts.keys.filter((key) => key !== 'config');
+  // The layer's own name is left out so that a second run picks the same default base.
+  const layers = facts.keys.filter((key) => key !== 'config' && key !== name);
   const body: LayerBody = { from: buildBase(options, name, layers, facts) };
 
   const imports = (options.imports ?? []).map((path) => path.trim()).filter((p) => p !== '');
@@ -58,7 +59,10 @@ export function buildLayer(options: StackerFileGeneratorSchema, facts: FileFacts
 
 /** The directory's last segment: `images/web` -> `web`. */
 function defaultLayerName(directory: string, facts: FileFacts): string {
-  const last = directory.split('/').filter((s) => s !== '' && s !== '.').pop();
+  const last = directory
+    .split('/')
+    .filter((s) => s !== '' && s !== '.')
+    .pop();
   if (!last) {
     throw generatorError('no layer name given', { file: facts.file }, 'pass --layer=<name>');
   }

@@ -1,11 +1,21 @@
 import { parseArgs } from 'node:util';
 import { ENGINE_VERSION, isStackerError, type Logger } from '@nx-stacker/engine';
+import type { CommandContext } from './commands/args';
 import { type BuildFlags, buildCommand, buildOptions } from './commands/build';
+import { checkCommand } from './commands/check';
+import { chrootCommand } from './commands/chroot';
+import { cleanCommand } from './commands/clean';
+import { convertCommand } from './commands/convert';
+import { gcCommand } from './commands/gc';
+import { grabCommand } from './commands/grab';
+import { inspectCommand } from './commands/inspect';
+import { publishCommand } from './commands/publish';
+import { recursiveBuildCommand } from './commands/recursive-build';
 import { type GlobalFlags, globalOptions, resolveDirs } from './globals';
 import { cliLogger } from './logger';
-import { BUILD_USAGE, MAIN_USAGE } from './usage';
+import { BUILD_USAGE, COMMAND_USAGE, MAIN_USAGE } from './usage';
 
-/** Exit statuses: 0 success, 1 any failure, 2 bad usage, 130 interrupted. */
+/** Exit statuses: 0 success, 1 failure, 2 bad usage, 130 interrupted; chroot: its command's. */
 class UsageError extends Error {}
 
 /** Runs the CLI on `argv` (without node and script); resolves to the exit status. */
@@ -13,8 +23,10 @@ export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: execa's exit hook re-raises a signal when no other listener is left,
+  // which would kill us before containers and temporary snapshots are cleaned up.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     // Global flags come before the command, as in stacker.
@@ -33,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (!command || globals.help || command === 'help') {
-      process.stdout.write(rest[0] === 'build' ? BUILD_USAGE : MAIN_USAGE);
+      process.stdout.write(COMMAND_USAGE[rest[0] ?? ''] ?? MAIN_USAGE);
       return 0;
     }
 
@@ -74,9 +86,36 @@ async function dispatch(args: {
       await buildCommand({ flags, dirs, log: args.log, debug: args.debug, signal: args.signal });
       return 0;
     }
+    case 'recursive-build':
+      return recursiveBuildCommand(commandContext(args, dirs));
+    case 'chroot':
+    case 'exec':
+      return chrootCommand(commandContext(args, dirs));
+    case 'grab':
+      return grabCommand(commandContext(args, dirs));
+    case 'inspect':
+      return inspectCommand(commandContext(args, dirs));
+    case 'clean':
+      return cleanCommand(commandContext(args, dirs));
+    case 'gc':
+      return gcCommand(commandContext(args, dirs));
+    case 'check':
+      return checkCommand(commandContext(args, dirs));
+    case 'convert':
+      return convertCommand(commandContext(args, dirs));
+    case 'publish':
+      return publishCommand(commandContext(args, dirs));
     default:
-      throw new UsageError(`No help topic for '${args.command}'`);
+      throw new UsageError(`No help topic for '${args.command}'\n\n${MAIN_USAGE}`);
   }
+}
+
+/** What the commands other than build get: their arguments and the global state. */
+function commandContext(
+  args: { rest: string[]; log: Logger; debug: boolean; signal: AbortSignal },
+  dirs: ReturnType<typeof resolveDirs>,
+): CommandContext {
+  return { argv: args.rest, dirs, log: args.log, debug: args.debug, signal: args.signal };
 }
 
 /** parseArgs with stacker-like messages; positional arguments are refused. */

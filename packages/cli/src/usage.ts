@@ -6,8 +6,17 @@ USAGE:
    nx-stacker [global options] command [command options] [arguments...]
 
 COMMANDS:
-   build    builds a new OCI image from a stacker.yaml file
-   help     shows a list of commands or help for one command
+   build            builds a new OCI image from a stacker.yaml file
+   recursive-build  builds every stacker file found under a directory
+   chroot, exec     runs a shell or command in a temporary copy of a built layer
+   grab             copies a file or directory out of a built layer
+   inspect          prints the layers, annotations and config of images in the OCI dir
+   clean            deletes the roots, OCI and stacker dirs
+   gc               removes blobs and extracted layers nothing uses any more
+   check            checks that this machine can build (kernel, overlayfs, LXC, privileges)
+   convert          converts a Dockerfile into a stacker file (best effort)
+   publish          publishes built layers to a registry or an OCI layout
+   help             shows a list of commands or help for one command
 
 GLOBAL OPTIONS:
    --work-dir value     set the working directory for stacker's data
@@ -44,3 +53,146 @@ OPTIONS:
    --annotations-namespace value   namespace of the annotations added to manifests
                                    (default: "io.stackeroci")
 `;
+
+export const RECURSIVE_BUILD_USAGE = `NAME:
+   nx-stacker recursive-build - finds the stacker files under a directory and builds them all,
+                                prerequisites first
+
+USAGE:
+   nx-stacker recursive-build [command options]
+
+OPTIONS:
+   --stacker-file-pattern value, -p value  regular expression the paths of stacker files match
+                                           (default: "\\/stacker.yaml$")
+   --search-dir value, -d value            directory to search for stacker files (default: ".")
+   --no-cache                      don't use the previous build cache
+   --substitute value              variable to substitute in stackerfiles (KEY=VALUE, repeatable)
+   --substitute-file value         file containing variables to substitute in stackerfiles
+   --on-run-failure value          command to run inside the container if run fails
+   --shell-fail                    exec /bin/sh inside the container if run fails
+   --layer-type value              set the output layer type (only tar so far) (default: "tar")
+   --no-verity, --no-squashfs-verity  accepted for compatibility (no effect on tar layers)
+   --require-hash                  require all remote imports to have a hash
+   --order-only                    show the build order without building anything
+   --annotations-namespace value   namespace of the annotations added to manifests
+                                   (default: "io.stackeroci")
+`;
+
+export const CHROOT_USAGE = `NAME:
+   nx-stacker chroot - runs a command (a shell by default) in a temporary copy of a built layer
+
+USAGE:
+   nx-stacker chroot [command options] [tag [cmd [args...]]]
+
+   <tag> is a layer of the stacker file that has been built (default: the file's first layer).
+   <cmd> is the command to run (default: /bin/sh); to give one, give the tag too. A single
+   <cmd> argument is split into words like a shell would ("ls -l /" runs ls).
+   Changes made inside are discarded when the command exits. Alias: exec.
+
+OPTIONS:
+   --stacker-file value, -f value  the input stackerfile (default: "stacker.yaml")
+   --substitute value              variable to substitute in stackerfiles (KEY=VALUE, repeatable)
+`;
+
+export const GRAB_USAGE = `NAME:
+   nx-stacker grab - copies a file or directory out of a built layer
+
+USAGE:
+   nx-stacker grab <tag>:<path>
+
+   <tag> is a built layer; <path> is the path to copy (relative to / in the layer). The copy
+   lands in the current directory under the path's last component.
+`;
+
+export const INSPECT_USAGE = `NAME:
+   nx-stacker inspect - prints the layers, annotations and config of images in the OCI dir
+
+USAGE:
+   nx-stacker inspect [tag]
+
+   <tag> is the tag to show; without it, every tag is shown.
+`;
+
+export const CLEAN_USAGE = `NAME:
+   nx-stacker clean - deletes the roots, OCI and stacker dirs a build left
+
+USAGE:
+   nx-stacker clean [command options]
+
+OPTIONS:
+   --all  accepted for compatibility; clean always deletes everything
+`;
+
+export const GC_USAGE = `NAME:
+   nx-stacker gc - removes blobs and extracted layers that no image or cached build uses
+
+USAGE:
+   nx-stacker gc
+`;
+
+export const CHECK_USAGE = `NAME:
+   nx-stacker check - checks that this machine can build (kernel, overlayfs, LXC, privileges)
+
+USAGE:
+   nx-stacker check
+`;
+
+export const CONVERT_USAGE = `NAME:
+   nx-stacker convert - converts a Dockerfile into a stacker file (best effort)
+
+USAGE:
+   nx-stacker convert [command options]
+
+   Instructions with no stacker equivalent are reported with their line number, on stderr and
+   as comments at the top of the output file.
+
+OPTIONS:
+   --docker-file value, -i value      the input Dockerfile (default: "Dockerfile")
+   --output-file value, -o value      the output stacker file (default: "stacker.yaml")
+   --substitute-file value, -s value  the output file of the substitutions found
+                                      (default: "stacker-subs.yaml")
+`;
+
+/** Usage of each command, for `nx-stacker help <command>`. */
+export const PUBLISH_USAGE = `NAME:
+   nx-stacker publish - publishes built layers to a registry or an OCI layout
+
+USAGE:
+   nx-stacker publish --url <docker://registry[/namespace] | oci:dir> --tag <tag> [options]
+
+OPTIONS:
+   --stacker-file value, -f value          the input stackerfile (default: "stacker.yaml")
+   --stacker-file-pattern value, -p value  regex of stacker files to publish with --search-dir
+                                           (default: "\\/stacker.yaml$")
+   --search-dir value, -d value            publish every stacker file found under this dir
+   --substitute value                      variable to substitute in stackerfiles (KEY=VALUE)
+   --substitute-file value                 file containing variables to substitute
+   --url value                             where to publish: docker://<registry>[/<namespace>]
+                                           (as <url>/<layer>:<tag>) or oci:<dir> (as
+                                           <layer>_<tag>)
+   --tag value                             tag to publish under (repeatable)
+   --username value                        user name for the registry (default: auth files)
+   --password value                        password for the registry; prefer an auth file
+                                           (~/.config/containers/auth.json): a flag is visible
+                                           in the process list
+   --skip-tls                              accept any certificate from the registry, or http
+   --image value                           publish only this layer (repeatable)
+   --layer-type value                      layer type to publish (only tar so far)
+   --show-only                             print what would be published, publish nothing
+   --force                                 publish a layer's tagged image even when it is not
+                                           up to date with the stacker file
+`;
+
+export const COMMAND_USAGE: Record<string, string> = {
+  build: BUILD_USAGE,
+  'recursive-build': RECURSIVE_BUILD_USAGE,
+  chroot: CHROOT_USAGE,
+  exec: CHROOT_USAGE,
+  grab: GRAB_USAGE,
+  inspect: INSPECT_USAGE,
+  clean: CLEAN_USAGE,
+  gc: GC_USAGE,
+  check: CHECK_USAGE,
+  convert: CONVERT_USAGE,
+  publish: PUBLISH_USAGE,
+};

@@ -9,11 +9,28 @@ export type { LayerOutcome } from './build/context';
 export { findExports, type LayerExport } from './build/export';
 export type { BuildOptions } from './build/options';
 export { CACHE_VERSION, definitionHash } from './cache/key';
+export { type CheckItem, checkHost, formatHostCheck, type HostCheck } from './check/check';
+export { type ChrootOptions, chroot, DEFAULT_SHELL } from './chroot/chroot';
+export { clean } from './clean/clean';
+export { type GcSummary, gc } from './clean/gc';
+export {
+  type ConvertResult,
+  convertDockerfile,
+  convertDockerfileFile,
+  type Unconverted,
+} from './convert/convert';
+export { type Dockerfile, type Instruction, parseDockerfile } from './convert/dockerfile';
+export { DEFAULT_STACKER_FILE_PATTERN, findStackerFiles } from './discover/stacker-files';
 export { formatLocation, isStackerError, type Location, StackerError } from './errors';
+export { type GrabOptions, grab } from './grab/grab';
+export { formatInspect, humanBytes, type InspectedImage, inspectImages } from './inspect/inspect';
 export { type Logger, memoryLogger, silentLogger } from './log';
 export { OciLayout } from './oci/layout';
 export type { Descriptor, ImageConfig, ImageManifest } from './oci/types';
-export { buildSubstitutions, loadStackerFiles, parseStackerText } from './parse';
+export { buildSubstitutions, loadStackerFiles, parseStackerText, splitShellWords } from './parse';
 export type { Layer, StackerFile } from './parse/types';
 export { type BuildPlan, planBuild, stackerUrlLayer } from './plan/order';
+export type { PublishOptions } from './publish/options';
+export { type PublishedImage, publish } from './publish/publish';
+export { type BuiltLayer, findBuiltLayer, listBuiltLayers } from './snapshot/built-layer';
 export { ENGINE_VERSION } from './version';

@@ -129,3 +129,9 @@ int container_run(const struct run_options *o, const char *rootfs)
   lxc_container_put(c);
   return status;
 }
+
+int version_main(void)
+{
+  printf("liblxc %s\n", lxc_get_version());
+  return 0;
+}

@@ -18,7 +18,8 @@ static const char usage_text[] =
     "      --work DIR [--lower DIR ...] [--log FILE] [--log-level LEVEL] [--debug]\n"
     "      [--interactive] [--lxc-cgroups] -- CMD [ARGS...]\n"
     "  nx-stacker-runner fsops ROOT [--verbose]   (operations on stdin, NUL-separated)\n"
-    "  nx-stacker-runner xattrs ROOT [--strip-overlay]\n";
+    "  nx-stacker-runner xattrs ROOT [--strip-overlay]\n"
+    "  nx-stacker-runner version\n";
 
 static int usage(void)
 {
@@ -104,6 +105,8 @@ int main(int argc, char **argv)
     return fsops_main(argc - 1, argv + 1);
   if (strcmp(argv[1], "xattrs") == 0)
     return xattrs_main(argc - 1, argv + 1);
+  if (strcmp(argv[1], "version") == 0)
+    return version_main();
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(usage_text, stdout);
     return 0;

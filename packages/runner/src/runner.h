@@ -6,7 +6,8 @@
  *   run     mounts an overlay stack in private namespaces and runs one command in LXC (run.c,
  *           overlay.c, container.c);
  *   fsops   creates device nodes and sets xattrs that Node cannot (fsops.c);
- *   xattrs  lists (and optionally strips) the xattrs of a tree (xattrs.c).
+ *   xattrs  lists (and optionally strips) the xattrs of a tree (xattrs.c);
+ *   version prints the liblxc version, for `nx-stacker check` (container.c).
  *
  * Exit status contract shared by all modes: a failure of the runner itself prints exactly one
  * line "nx-stacker-runner: error: <what failed>: <detail>" on stderr and exits 125
@@ -46,6 +47,8 @@ struct run_options {
 int run_main(const struct run_options *opts);
 int fsops_main(int argc, char **argv);
 int xattrs_main(int argc, char **argv);
+/* `version`: prints "liblxc <version>" (the library the runner was linked with). */
+int version_main(void);
 
 /* Prints "<what>: <strerror(err)>" as the runner's error line and exits 125. */
 noreturn void die_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { StackerError } from '../errors';
+import { type Location, StackerError } from '../errors';
+import type { Logger } from '../log';
 import { OciLayout } from '../oci/layout';
 import type { ImageConfig, ImageManifest } from '../oci/types';
 import type { Layer } from '../parse/types';
+import type { Roots } from '../storage/roots';
 import { readImage } from './image';
+import { registryBase } from './registry-base';
+import { remoteTarball } from './remote-tar';
 
 /** An image to start a layer from, with where its blobs can be read. */
 export interface SourceImage {
@@ -31,12 +35,37 @@ export interface BuiltLayers {
   get(name: string): { key: string; image: SourceImage } | undefined;
 }
 
+/** What fetching a base needs beyond the layer: where to cache, how to log, what to trust. */
+export interface BaseContext {
+  /** Pulled images go to `<stackerDir>/layer-bases/oci`, downloads to `<stackerDir>/downloads`. */
+  stackerDir: string;
+  /** Needed by `stacker://` tar bases (the source layer's files are read from here). */
+  roots?: Roots;
+  log: Logger;
+  /** Read for auth files and CA certificates. */
+  env: NodeJS.ProcessEnv;
+  /** Use only what earlier builds pulled or downloaded; never the network (publish). */
+  offline?: boolean;
+  signal?: AbortSignal;
+}
+
 /**
- * Finds the base a layer starts from. Reads local OCI layouts and tarballs; `docker` bases and
- * remote or `stacker://` tarballs are not supported yet and fail with a clear error.
+ * Finds the base a layer starts from: a local OCI layout, an image pulled from a registry, a
+ * tarball (local, downloaded, or from a layer built earlier), scratch, or a layer built
+ * earlier. Without `context` (callers that only read local files) registry and remote tar
+ * bases fail with a clear error.
  */
-export async function resolveBase(layer: Layer, built: BuiltLayers): Promise<Base> {
-  const where = { file: layer.file, ...layer.from.pos, layer: layer.name, directive: 'from' };
+export async function resolveBase(
+  layer: Layer,
+  built: BuiltLayers,
+  context?: BaseContext,
+): Promise<Base> {
+  const where: Location = {
+    file: layer.file,
+    ...layer.from.pos,
+    layer: layer.name,
+    directive: 'from',
+  };
   const { type, url = '' } = layer.from;
 
   switch (type) {
@@ -52,29 +81,40 @@ export async function resolveBase(layer: Layer, built: BuiltLayers): Promise<Bas
     }
 
     case 'oci':
+      if (url.startsWith('docker://')) {
+        return registryBase({ layer, url, where, context: needContext(context, where) });
+      }
       return ociBase(layer, url, where);
 
     case 'tar': {
-      if (url.includes('://')) {
-        throw new StackerError(
-          `tar bases from ${url.split('://')[0]}:// urls are not supported yet`,
-          where,
-          'download the tarball and use a local path, or build on an oci base',
-        );
-      }
-      const path = localPath(layer, url);
+      const path = url.includes('://')
+        ? await remoteTarball({ layer, url, where, built, context: needContext(context, where) })
+        : localPath(layer, url);
       const digest = await fileDigest(path, where);
       return { identity: `tar:${digest}`, tarball: path };
     }
 
     case 'docker':
-      throw new StackerError(
-        'docker (registry) bases are not supported yet',
-        where,
-        'copy the image into a local OCI layout (skopeo copy docker://... oci:dir:tag) and ' +
-          'use "type: oci" with "url: dir:tag"',
-      );
+      // containers/image transports: docker:// is a registry, oci: a local layout.
+      if (url.startsWith('oci:')) return ociBase(layer, url.slice('oci:'.length), where);
+      if (!url.startsWith('docker://')) {
+        throw new StackerError(
+          `unknown url scheme ${url.split(':')[0]} for ${url}`,
+          where,
+          'docker bases are docker://<registry>/<repository>:<tag> (or oci:<layout>:<tag>)',
+        );
+      }
+      return registryBase({ layer, url, where, context: needContext(context, where) });
   }
+}
+
+function needContext(context: BaseContext | undefined, where: Location): BaseContext {
+  if (context) return context;
+  throw new StackerError(
+    'this base needs the network or the stacker dir, which this caller did not provide',
+    where,
+    'a bug in the caller: pass a BaseContext to resolveBase',
+  );
 }
 
 /** A local path from a stacker file, relative to the file's directory. */
@@ -83,7 +123,7 @@ function localPath(layer: Layer, path: string): string {
 }
 
 /** `oci` base: `<layout path>:<tag>`, the tag being everything after the first `:`. */
-async function ociBase(layer: Layer, url: string, where: object): Promise<Base> {
+async function ociBase(layer: Layer, url: string, where: Location): Promise<Base> {
   const colon = url.indexOf(':');
   if (colon < 0) throw new StackerError(`bad OCI tag: ${url}`, where, 'write url: <path>:<tag>');
   const dir = localPath(layer, url.slice(0, colon));
@@ -106,7 +146,7 @@ async function ociBase(layer: Layer, url: string, where: object): Promise<Base> 
   return { identity: `oci:${image.digest}`, image: { ...image, layout } };
 }
 
-async function fileDigest(path: string, where: object): Promise<string> {
+async function fileDigest(path: string, where: Location): Promise<string> {
   try {
     if (!statSync(path).isFile()) throw new Error('not a regular file');
   } catch (err) {

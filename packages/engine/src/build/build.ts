@@ -94,6 +94,10 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
     env: opts.env ?? process.env,
   };
 
+  // Remove what builds killed while extracting left in the roots dir.
+  const stale = await ctx.roots.removeStaleTemps();
+  if (stale.length) log.debug(`removed temp dirs of killed builds: ${stale.join(', ')}`);
+
   // Build, file by file, layer by layer.
   const wanted = opts.layers ? neededLayers(plan, opts.layers) : undefined;
   const outcomes: LayerOutcome[] = [];

@@ -26,12 +26,16 @@ export async function buildLayer(
   const { layer } = planned;
   const started = performance.now();
 
-  const base = await resolveBase(layer, {
-    get: (name) => {
-      const a = ctx.available.get(name);
-      return a && { key: a.key, image: a.image };
+  const base = await resolveBase(
+    layer,
+    {
+      get: (name) => {
+        const a = ctx.available.get(name);
+        return a && { key: a.key, image: a.image };
+      },
     },
-  });
+    { ...ctx.settings, roots: ctx.roots, log: ctx.log, env: ctx.env, signal: ctx.signal },
+  );
   const parts = await keyParts(ctx, layer, file, base);
   const key = layerKey(parts);
 
@@ -153,9 +157,20 @@ async function useResult(
   }
 }
 
-/** Hashes every input of a layer; see cache/key.ts. */
-async function keyParts(
-  ctx: BuildContext,
+/** What computing a layer's key needs: a build's context, or publish's stand-in for one. */
+export type KeyContext = Pick<BuildContext, 'settings' | 'log' | 'roots' | 'available' | 'env'> & {
+  signal?: AbortSignal;
+  /** Use only earlier downloads, never the network (publish). */
+  offline?: boolean;
+};
+
+/**
+ * Hashes every input of a layer; see cache/key.ts. Remote imports are fetched first when
+ * their content is not pinned by a `hash:` (see `importDigest`), `stacker://` imports read
+ * from the layers built so far.
+ */
+export async function keyParts(
+  ctx: KeyContext,
   layer: Layer,
   file: StackerFile,
   base: Base,
@@ -163,7 +178,15 @@ async function keyParts(
   const imports = [];
   for (const imp of layer.imports) {
     try {
-      const d = await importDigest(imp);
+      const d = await importDigest(imp, {
+        layer,
+        stackerDir: ctx.settings.stackerDir,
+        log: ctx.log,
+        env: ctx.env,
+        sources: { roots: ctx.roots, image: (name) => ctx.available.get(name)?.image },
+        offline: ctx.offline,
+        signal: ctx.signal,
+      });
       imports.push({ path: imp.path, digest: d.digest });
     } catch (err) {
       throw wrapError(err, `couldn't read import ${imp.path}`, {

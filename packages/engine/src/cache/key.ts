@@ -22,9 +22,14 @@ export interface KeyParts {
   settings: string;
 }
 
-/** The key a layer's result is stored under: a hash of all its inputs. */
+/**
+ * The key a layer's result is stored under: a hash of all its inputs. Imports count by
+ * digest only, in order: their paths are absolute (kept in the parts for miss reasons), and
+ * the definition already holds them relative to the stacker file, so the key is the same
+ * wherever the workspace is checked out (a clone can restore another checkout's layers).
+ */
 export function layerKey(parts: KeyParts): string {
-  return hashValue({ v: CACHE_VERSION, ...parts });
+  return hashValue({ v: CACHE_VERSION, ...parts, imports: parts.imports.map((i) => i.digest) });
 }
 
 /**

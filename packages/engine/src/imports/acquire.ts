@@ -1,12 +1,24 @@
+import type { SourceImage } from '../bases/resolve';
 import { type Location, StackerError } from '../errors';
 import type { Logger } from '../log';
 import type { Import, Layer } from '../parse/types';
+import type { Roots } from '../storage/roots';
+import { acquireHttp } from './acquire-http';
+import { acquireStacker } from './acquire-stacker';
 import { importName } from './placement';
 
 /** How an import's `path` says where its content comes from. */
 export type ImportScheme = 'local' | 'http' | 'stacker' | 'unknown';
 
-/** What an acquirer needs; remote acquirers will cache downloads under `stackerDir`. */
+/** The layers a `stacker://` import may read from: those built earlier in this build. */
+export interface LayerSources {
+  /** The image of a layer built (or reused) earlier in this build, by name. */
+  image(name: string): SourceImage | undefined;
+  /** Where their layers are (or get) extracted. */
+  roots: Roots;
+}
+
+/** What an acquirer needs; remote acquirers cache what they fetch under `stackerDir`. */
 export interface AcquireContext {
   imp: Import;
   /** The layer being built; absent when only a digest is wanted. */
@@ -14,6 +26,13 @@ export interface AcquireContext {
   stackerDir?: string;
   where: Location;
   log: Logger;
+  /** Read for auth files and CA certificates; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Needed by `stacker://` imports. */
+  sources?: LayerSources;
+  /** Use only what earlier builds downloaded, never the network (publish's cache check). */
+  offline?: boolean;
+  signal?: AbortSignal;
 }
 
 /** An import's content, made available as a local path. */
@@ -26,8 +45,8 @@ export interface Acquired {
 
 /**
  * Brings one import's content to a local path. One acquirer per scheme, so every scheme
- * shares the same placement (dest, renaming, trailing slashes), hashing and caching: a
- * download acquirer only has to fetch into a cache and return where it put the file.
+ * shares the same placement (dest, renaming, trailing slashes), hash check, hashing and
+ * caching: a remote acquirer only has to fetch into a cache and say where it put the content.
  */
 export type Acquirer = (context: AcquireContext) => Promise<Acquired>;
 
@@ -45,25 +64,10 @@ const acquireLocal: Acquirer = async ({ imp }) => ({
   name: importName({ path: imp.path }),
 });
 
-// Schemes that later work adds; each throws until its acquirer replaces the entry.
-function notYet(feature: string): Acquirer {
-  return async ({ imp, where }) => {
-    throw new StackerError(
-      `unsupported url scheme ${imp.path}`,
-      where,
-      `${feature} are not supported by this version of nx-stacker yet; ` +
-        'copy the file into the workspace and import it by path',
-    );
-  };
-}
-
 const acquirers: Record<ImportScheme, Acquirer> = {
   local: acquireLocal,
-  // FIXME: http(s) downloads (HEAD checksum, auth, cache in $SD) arrive with remote imports.
-  http: notYet('http(s) imports (remote imports)'),
-  // FIXME: stacker://<layer>/<path> needs a snapshot and a container; it arrives with
-  // layer-to-layer imports.
-  stacker: notYet('stacker:// imports (imports from another layer)'),
+  http: acquireHttp,
+  stacker: acquireStacker,
   unknown: async ({ imp, where }) => {
     throw new StackerError(
       `unsupported url scheme ${imp.path}`,
@@ -73,7 +77,53 @@ const acquirers: Record<ImportScheme, Acquirer> = {
   },
 };
 
-/** Runs the acquirer for the import's scheme. */
-export function acquireImport(context: AcquireContext): Promise<Acquired> {
-  return acquirers[importScheme({ path: context.imp.path })](context);
+// Remote acquisitions of one build, by layer and path: the cache key is computed (which
+// downloads or copies the import) before the layer is staged, and staging must see the same
+// content without fetching it again. Keyed by the Layer object, which lives for one build.
+const acquiredInBuild = new WeakMap<Layer, Map<string, Promise<Acquired>>>();
+
+/** What a build knows that later acquisitions for the same layer need (see `acquireImport`). */
+export type BuildSide = Pick<AcquireContext, 'env' | 'sources' | 'offline' | 'signal'>;
+
+const buildSides = new WeakMap<Layer, BuildSide>();
+
+/**
+ * Remembers what the build knows for later acquisitions of `layer`'s imports that lack it:
+ * the cache key is computed with everything, staging's caller knows only the layer and the
+ * stacker dir. Kept as long as the Layer object (one build).
+ */
+export function noteBuildSide(layer: Layer, side: BuildSide): void {
+  if (side.env || side.sources || side.signal || side.offline) buildSides.set(layer, side);
+}
+
+/**
+ * Runs the acquirer for the import's scheme, completing the context with what
+ * `noteBuildSide` recorded for the layer. A remote import is fetched once per build of a
+ * layer: later calls get the first call's result.
+ */
+export function acquireImport(given: AcquireContext): Promise<Acquired> {
+  const scheme = importScheme({ path: given.imp.path });
+  const { layer, imp } = given;
+  if (scheme === 'local' || scheme === 'unknown' || !layer) return acquirers[scheme](given);
+
+  const known = buildSides.get(layer) ?? {};
+  const context: AcquireContext = {
+    ...given,
+    env: given.env ?? known.env,
+    sources: given.sources ?? known.sources,
+    offline: given.offline ?? known.offline,
+    signal: given.signal ?? known.signal,
+  };
+
+  let seen = acquiredInBuild.get(layer);
+  if (!seen) {
+    seen = new Map();
+    acquiredInBuild.set(layer, seen);
+  }
+  const earlier = seen.get(imp.path);
+  if (earlier) return earlier;
+  const acquired = acquirers[scheme](context);
+  seen.set(imp.path, acquired);
+  acquired.catch(() => seen.delete(imp.path));
+  return acquired;
 }

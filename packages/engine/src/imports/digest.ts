@@ -19,16 +19,42 @@ const DIGEST_HEADER = 'nx-stacker import v1';
  * target (symlinks). Neither `path` nor `dest` is hashed: they are fields of the result.
  */
 export function digestOf({ imp, source }: { imp: Import; source: ImportSource }): ImportDigest {
+  return digestFromLines({
+    imp,
+    kind: source.kind,
+    mode: modeLine({ imp, source }),
+    content: contentLine(source),
+  });
+}
+
+/**
+ * The digest an http(s) import with `hash:` gets once downloaded, computed without
+ * downloading it: downloads are regular files created 0644 whose content is checked against
+ * the hash, so the hash says everything. This is what lets a layer whose remote imports are
+ * pinned be found in the cache without the network.
+ */
+export function pinnedDownloadDigest({ imp, hash }: { imp: Import; hash: string }): ImportDigest {
+  const mode = imp.mode === undefined ? 0o644 : imp.mode & 0o777;
+  return digestFromLines({ imp, kind: 'file', mode: octal(mode), content: hash.toLowerCase() });
+}
+
+function digestFromLines(args: {
+  imp: Import;
+  kind: ImportSource['kind'];
+  mode: string;
+  content: string;
+}): ImportDigest {
+  const { imp } = args;
   const lines = [
     DIGEST_HEADER,
-    `kind ${source.kind}`,
-    `mode ${modeLine({ imp, source })}`,
+    `kind ${args.kind}`,
+    `mode ${args.mode}`,
     `uid ${ownerLine(imp.uid)}`,
     `gid ${ownerLine(imp.gid)}`,
-    `content ${contentLine(source)}`,
+    `content ${args.content}`,
   ];
   const digest = `sha256:${hashText(`${lines.join('\n')}\n`)}`;
-  const kind = source.kind === 'dir' ? 'dir' : 'file';
+  const kind = args.kind === 'dir' ? 'dir' : 'file';
   return imp.dest === undefined
     ? { path: imp.path, kind, digest }
     : { path: imp.path, dest: imp.dest, kind, digest };

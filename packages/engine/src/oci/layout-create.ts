@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StackerError } from '../errors';
@@ -40,7 +49,8 @@ export function inspectDir(
 /**
  * Builds a complete empty layout in a sibling temp dir and renames it to `abs`. rename(2)
  * replaces an empty directory and fails on a non-empty one, so if another process created
- * the layout first we drop ours and use theirs.
+ * the layout first we drop ours and use theirs. An empty `abs` that is a mount point (a
+ * volume given as the OCI dir) cannot be replaced: the layout is then made in place.
  */
 export async function createLayout(abs: string, shown: string): Promise<void> {
   const tmp = `${abs}.tmp-${randomBytes(6).toString('hex')}`;
@@ -55,6 +65,7 @@ export async function createLayout(abs: string, shown: string): Promise<void> {
       renameSync(tmp, abs);
     } catch (err) {
       const code = errnoCode(err);
+      if (code === 'EBUSY') return createInPlace(abs);
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
       if (!existsSync(join(abs, 'index.json'))) {
         throw new Error('the directory was filled with something else meanwhile');
@@ -69,5 +80,27 @@ export async function createLayout(abs: string, shown: string): Promise<void> {
     );
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Makes the existing empty dir `abs` a layout. index.json, whose presence is what makes a
+ * layout (see inspectDir), comes last and is created with link(2), which fails rather than
+ * replace an index another process created meanwhile.
+ */
+function createInPlace(abs: string): void {
+  mkdirSync(join(abs, 'blobs', 'sha256'), { recursive: true });
+  writeFileSync(
+    join(abs, 'oci-layout'),
+    JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION }),
+  );
+  const tmp = join(abs, `.index.json.${randomBytes(6).toString('hex')}.tmp`);
+  writeFileSync(tmp, JSON.stringify(emptyIndex()));
+  try {
+    linkSync(tmp, join(abs, 'index.json'));
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { StackerError } from '../errors';
 import type { Logger } from '../log';
 import { withLock } from '../storage/lock';
-import { errnoCode, fsyncDir } from '../util/fs';
+import { errnoCode, fsyncDir, isDiskFull } from '../util/fs';
 import { digestHex, sha256Digest } from './digest';
 import { collectGarbage, type GcResult, TEMP_BLOB_PREFIX } from './gc';
 import {
@@ -178,9 +178,31 @@ export class OciLayout {
     return new StackerError(
       `couldn't write blob ${digest} in ${this.dir}: ${(err as Error).message}`,
       { step: 'write' },
-      undefined,
+      isDiskFull(err) ? this.diskFullHint() : undefined,
       { cause: err },
     );
+  }
+
+  /** What to do when the layout's filesystem is full, and what did not happen. */
+  diskFullHint(): string {
+    return (
+      `free space in ${this.dir} and build again; ` +
+      `the images already tagged in ${this.dir} are unchanged`
+    );
+  }
+
+  /** Replaces index.json; the old one stays in place if that fails. */
+  private writeIndex(index: ImageIndex): void {
+    try {
+      writeIndexFile(this.indexPath, index);
+    } catch (err) {
+      throw new StackerError(
+        `couldn't update ${this.indexPath}: ${(err as Error).message}`,
+        { step: 'write' },
+        isDiskFull(err) ? this.diskFullHint() : undefined,
+        { cause: err },
+      );
+    }
   }
 
   /**
@@ -245,7 +267,7 @@ export class OciLayout {
     if (changes.length === 0) return;
     await this.locked(async () => {
       for (const change of changes) await this.assertComplete(change);
-      writeIndexFile(this.indexPath, withTags(this.readIndex(), changes));
+      this.writeIndex(withTags(this.readIndex(), changes));
     });
   }
 
@@ -253,7 +275,7 @@ export class OciLayout {
   async removeTags(names: string[]): Promise<void> {
     if (names.length === 0) return;
     await this.locked(async () => {
-      writeIndexFile(this.indexPath, withoutTags(this.readIndex(), names));
+      this.writeIndex(withoutTags(this.readIndex(), names));
     });
   }
 

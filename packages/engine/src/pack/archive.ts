@@ -1,14 +1,15 @@
 import { closeSync, constants, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { StackerError } from '../errors';
 import { encodeHeader, endOfArchive, paddingFor } from '../oci/tar-codec';
 import { type HeaderContext, headersFor, type TreeXattrs } from './headers';
+import { GZIP_BLOCK_SIZE } from './parallel-gzip';
 import { type TreeEntry, walkTree } from './walk';
 
-/** Files below this size are read in one synchronous call; larger ones are streamed. */
-const SMALL_FILE = 1 << 20;
-/** Output is handed on in pieces of about this size. */
-const CHUNK = 1 << 20;
+/**
+ * The archive is handed on in pieces of exactly this size (the last one excepted), which is
+ * the compressor's block size: each piece can go to a compression thread as it is.
+ */
+export const ARCHIVE_CHUNK = GZIP_BLOCK_SIZE;
 /**
  * Never follow a symlink or block on a FIFO that replaced a regular file since lstat: the
  * size check below then reports the change instead of packing something else or hanging.
@@ -29,10 +30,12 @@ export interface ArchiveStats {
 }
 
 /**
- * The uncompressed tar of `dir` as a stream of buffers (see `headersFor` for what each file
- * becomes). Small files are batched into ~1 MiB buffers to keep per-chunk overhead low;
- * big files are read in 1 MiB pieces, so memory stays bounded whatever the tree holds.
- * A file whose size changes while it is read is an error: the archive would be corrupt.
+ * The uncompressed tar of `dir` as a stream of ARCHIVE_CHUNK-sized buffers (see `headersFor`
+ * for what each file becomes). Headers and file data are written straight into the chunks
+ * (file data read from disk into them), so nothing is copied twice and memory stays bounded
+ * whatever the tree holds. Each chunk is a new buffer owning its memory, never touched again
+ * once yielded: a consumer may keep it or hand it to another thread. A file whose size
+ * changes while it is read is an error: the archive would be corrupt.
  */
 export async function* tarArchive(
   opts: ArchiveOptions,
@@ -44,75 +47,90 @@ export async function* tarArchive(
     inodes: new Map(),
     onSkip: opts.onSkip,
   };
-  let batch: Buffer[] = [];
-  let batched = 0;
-  const take = (): Buffer => {
-    const out = Buffer.concat(batch, batched);
-    batch = [];
-    batched = 0;
-    return out;
-  };
-  const add = (piece: Buffer) => {
-    batch.push(piece);
-    batched += piece.length;
-  };
-
+  const out = new ChunkWriter();
   for (const entry of walkTree(opts.dir)) {
     for (const header of headersFor(entry, ctx)) {
       if (!(entry.rel === '' && header.type === 'dir')) stats.entries++;
-      add(encodeHeader(header));
+      out.write(encodeHeader(header));
       if (header.type !== 'file' || header.size === 0) continue;
-      if (header.size < SMALL_FILE) {
-        add(readSmallFile(entry, header.size));
-      } else {
-        yield take();
-        yield* readLargeFile(entry, header.size);
-      }
-      const padding = paddingFor(header.size);
-      if (padding > 0) add(Buffer.alloc(padding));
+      yield* readFile(entry, header.size, out);
+      out.zeros(paddingFor(header.size));
     }
-    if (batched >= CHUNK) yield take();
+    yield* out.takeFull();
   }
-  add(endOfArchive());
-  yield take();
+  out.write(endOfArchive());
+  yield* out.takeFull();
+  yield out.takeRest();
 }
 
-function readSmallFile(entry: TreeEntry, size: number): Buffer {
-  const data = Buffer.allocUnsafe(size);
+/** Fills ARCHIVE_CHUNK-sized buffers; full ones wait in `full` until taken. */
+class ChunkWriter {
+  chunk = Buffer.allocUnsafeSlow(ARCHIVE_CHUNK);
+  used = 0;
+  private readonly full: Buffer[] = [];
+
+  write(data: Buffer): void {
+    for (let at = 0; at < data.length; ) {
+      const n = Math.min(data.length - at, this.room());
+      data.copy(this.chunk, this.used, at, at + n);
+      at += n;
+      this.advance(n);
+    }
+  }
+
+  zeros(count: number): void {
+    for (let left = count; left > 0; ) {
+      const n = Math.min(left, this.room());
+      this.chunk.fill(0, this.used, this.used + n);
+      left -= n;
+      this.advance(n);
+    }
+  }
+
+  /** Bytes left in the current chunk (never 0: a full chunk is replaced at once). */
+  room(): number {
+    return ARCHIVE_CHUNK - this.used;
+  }
+
+  /** Counts `n` bytes written at `used` into the current chunk. */
+  advance(n: number): void {
+    this.used += n;
+    if (this.used === ARCHIVE_CHUNK) {
+      this.full.push(this.chunk);
+      this.chunk = Buffer.allocUnsafeSlow(ARCHIVE_CHUNK);
+      this.used = 0;
+    }
+  }
+
+  *takeFull(): Generator<Buffer> {
+    while (this.full.length > 0) yield this.full.shift()!;
+  }
+
+  takeRest(): Buffer {
+    return this.chunk.subarray(0, this.used);
+  }
+}
+
+/**
+ * Reads the `size` bytes of a file straight into the archive, yielding chunks as they fill
+ * (a big file never sits in memory). One more byte than lstat said means it grew.
+ */
+function* readFile(entry: TreeEntry, size: number, out: ChunkWriter): Generator<Buffer> {
   let fd: number | undefined;
-  let got = 0;
   try {
     fd = openSync(entry.abs, OPEN_FLAGS);
-    for (let n = -1; n !== 0 && got < size; got += n) n = readSync(fd, data, got, size - got, got);
-    // One more byte would mean the file grew since lstat.
-    if (got === size && readSync(fd, Buffer.alloc(1), 0, 1, size) !== 0) got = size + 1;
-  } catch (err) {
-    throw readError(entry, err);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-  if (got !== size) throw changedError(entry);
-  return data;
-}
-
-async function* readLargeFile(entry: TreeEntry, size: number): AsyncGenerator<Buffer> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(entry.abs, OPEN_FLAGS);
-    let got = 0;
-    while (got < size) {
-      const want = Math.min(CHUNK, size - got);
-      const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(want), 0, want, got);
-      if (bytesRead === 0) throw changedError(entry);
-      got += bytesRead;
-      yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+    for (let got = 0; got < size; ) {
+      const n = readSync(fd, out.chunk, out.used, Math.min(size - got, out.room()), got);
+      if (n === 0) throw changedError(entry);
+      got += n;
+      out.advance(n);
+      yield* out.takeFull();
     }
-    const extra = await handle.read(Buffer.alloc(1), 0, 1, size);
-    if (extra.bytesRead !== 0) throw changedError(entry);
+    if (readSync(fd, Buffer.alloc(1), 0, 1, size) !== 0) throw changedError(entry);
   } catch (err) {
     throw err instanceof StackerError ? err : readError(entry, err);
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

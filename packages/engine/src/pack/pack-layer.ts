@@ -1,7 +1,6 @@
 import { createWriteStream, rmSync } from 'node:fs';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { StackerError, wrapError } from '../errors';
 import type { Logger } from '../log';
 import { DigestStream } from '../oci/digest';
@@ -12,8 +11,10 @@ import {
   MEDIA_TYPE_LAYER_TAR,
   MEDIA_TYPE_LAYER_TAR_GZIP,
 } from '../oci/types';
+import { isDiskFull } from '../util/fs';
 import { type ArchiveStats, tarArchive } from './archive';
 import type { TreeXattrs } from './headers';
+import { ParallelGzip } from './parallel-gzip';
 
 export interface PackOptions {
   /** The directory to pack: an overlay upper dir or an overlay dir's content. */
@@ -26,6 +27,8 @@ export interface PackOptions {
   sourceDateEpoch?: number;
   /** gzip level, 0-9; default 6 (zlib's default). Ignored by `packDir`. */
   gzipLevel?: number;
+  /** Blocks compressed at once (see ParallelGzip); does not change the output. */
+  gzipThreads?: number;
   /** Told (warn) about files a tar cannot hold, which are left out. */
   logger?: Logger;
 }
@@ -44,8 +47,9 @@ export interface PackResult {
  * Packs `dir` into a gzip-compressed OCI layer (`…layer.v1.tar+gzip`) stored in `layout`.
  * The digest and the diff ID are computed while the bytes stream to a temp file in the
  * layout's blob dir, which is then renamed to its digest: one pass, nothing held in memory.
- * The same tree gives the same bytes (names sorted, times clamped, fixed gzip header), for a
- * given zlib version. Does not add the layer to any manifest.
+ * gzip runs on several threads (see ParallelGzip). The same tree gives the same bytes (names
+ * sorted, times clamped, fixed gzip header, fixed compression blocks) whatever the thread
+ * count, for a given zlib version. Does not add the layer to any manifest.
  *
  * The archive's first entry is `./`, carrying the mode, owner and (clamped) mtime of `dir`
  * itself, so a change to the image's `/` survives. stacker names that entry `/`; `./` means
@@ -78,7 +82,7 @@ async function pack(opts: PackOptions, gzip: boolean): Promise<PackResult> {
   const tar = new DigestStream();
   const blob = gzip ? new DigestStream() : tar;
   const stages: Transform[] = gzip
-    ? [tar, createGzip({ level: opts.gzipLevel ?? 6, chunkSize: 1 << 18 }), blob]
+    ? [tar, new ParallelGzip({ level: opts.gzipLevel ?? 6, threads: opts.gzipThreads }), blob]
     : [tar];
 
   const tmp = opts.layout.tempBlobPath();
@@ -86,6 +90,14 @@ async function pack(opts: PackOptions, gzip: boolean): Promise<PackResult> {
     await pipeline([archive, ...stages, createWriteStream(tmp)]);
   } catch (err) {
     rmSync(tmp, { force: true });
+    if (isDiskFull(err)) {
+      throw new StackerError(
+        `no space left on device for the layer blob in ${opts.layout.dir}`,
+        { step: 'pack' },
+        opts.layout.diskFullHint(),
+        { cause: err },
+      );
+    }
     throw wrapError(err, `couldn't pack ${opts.dir}`, { step: 'pack' });
   }
 

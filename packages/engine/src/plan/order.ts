@@ -58,7 +58,7 @@ function orderFiles(files: Map<string, StackerFile>, roots: string[]): string[] 
       const cycle = [...chain.slice(chain.indexOf(path)), path];
       throw new StackerError(
         `prerequisites make a cycle: ${cycle.join(' -> ')}`,
-        { file: chain[chain.length - 1], directive: 'config.prerequisites', step: 'plan' },
+        { ...listing(files, chain[chain.length - 1], path), step: 'plan' },
         'remove one of these prerequisites: a stacker file cannot require itself',
       );
     }
@@ -78,6 +78,13 @@ function orderFiles(files: Map<string, StackerFile>, roots: string[]): string[] 
 
   for (const root of roots) visit(root, []);
   return order;
+}
+
+/** Where `file` lists `prerequisite`: the file, and the line when it is known. */
+function listing(files: Map<string, StackerFile>, file: string | undefined, prerequisite: string) {
+  const listed = file === undefined ? undefined : files.get(file);
+  const pos = listed?.prerequisitesPos?.[listed.prerequisites.indexOf(prerequisite)];
+  return { file, ...pos, directive: 'config.prerequisites' };
 }
 
 /** What a layer waits for, as names, with a description of each for error messages. */

@@ -208,11 +208,12 @@ export class TarReader {
   private entry(raw: RawHeader): TarEntry {
     const pax = new Map([...this.globalPax, ...this.pax]);
     const text = (key: string) => pax.get(key)?.toString('utf8');
-    const num = (key: string, fallback: number) => {
+    // Sizes and ids cannot be negative; a negative size would desynchronise the reader.
+    const num = (key: string, fallback: number, min = 0) => {
       const value = text(key);
       if (value === undefined) return fallback;
       const parsed = Number(value);
-      if (!Number.isFinite(parsed)) {
+      if (!Number.isFinite(parsed) || parsed < min) {
         throw new TarFormatError(`invalid PAX ${key} "${value}"`);
       }
       return Math.floor(parsed);
@@ -226,7 +227,7 @@ export class TarReader {
       uid: num('uid', raw.uid),
       gid: num('gid', raw.gid),
       size: num('size', raw.size),
-      mtime: num('mtime', raw.mtime),
+      mtime: num('mtime', raw.mtime, Number.NEGATIVE_INFINITY),
       linkname: text('linkpath') ?? utf8(this.longLink ?? raw.linkname, 'link target'),
       devmajor: raw.devmajor,
       devminor: raw.devminor,

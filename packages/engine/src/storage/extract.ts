@@ -57,7 +57,8 @@ const isRoot = () => process.getuid?.() === 0;
  * devices, opaque dirs as `user.overlay.opaque=y`; see LayerWriter), ready to be a lower
  * dir. gzip is detected by its magic bytes, whatever the media type says.
  *
- * Content addressed and atomic: the layer is written to `<target>.tmp-<random>` and renamed
+ * Content addressed and atomic: the layer is written to `<target>.tmp-<pid>-<random>` (the pid
+ * lets a later build remove what a killed one left, see Roots.removeStaleTemps) and renamed
  * to `target` only when complete and its digest verified, so `target` existing means it is
  * complete. If `target` already has content, nothing is done; if another process renames
  * its copy first, ours is dropped. On any failure the temp dir is removed and the error
@@ -75,8 +76,9 @@ export async function extractLayer(opts: ExtractOptions): Promise<ExtractResult>
   if (hasContent(target)) return { extracted: false };
 
   const started = Date.now();
-  const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-  await mkdir(dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  // A parent made here is private: a partial layer is not for other users to look into.
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   await mkdir(tmp, { mode: 0o755 });
   const writer = new LayerWriter(tmp, { chown: isRoot() });
   const reader = new TarReader((entry) => writer.entry(entry));
@@ -167,7 +169,7 @@ async function moveIntoPlace(tmp: string, target: string): Promise<boolean> {
  * Deletes a (partial) extraction. Without root, directories the layer made read-only must
  * be made writable again first.
  */
-async function removeTree(dir: string): Promise<void> {
+export async function removeTree(dir: string): Promise<void> {
   try {
     await rm(dir, { recursive: true, force: true });
   } catch (err) {

@@ -1,9 +1,24 @@
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { StackerError } from '../errors';
 import type { Descriptor, ImageManifest } from '../oci/types';
 import { errnoCode, writeFileAtomic } from '../util/fs';
-import { extractLayer } from './extract';
+import { isProcessAlive } from '../util/process';
+import { extractLayer, removeTree } from './extract';
+
+/** Mode of the dirs holding layer content: only the owner (root) may enter them. */
+const PRIVATE = 0o700;
+
+/** An extraction's temp dir next to its target, `overlay.tmp-<pid>-<random>` (extractLayer). */
+const EXTRACT_TEMP = /^overlay\.tmp-(\d+)-/;
 
 /** `sha256:<hex>` -> `sha256_<hex>`: `:` separates overlay lower dirs, so it cannot appear. */
 export function digestDirName(digest: string): string {
@@ -17,6 +32,10 @@ export function digestDirName(digest: string): string {
  * - `<layer>/overlay`: the upper dir a layer's `run` writes to;
  * - `<layer>/work`, `<layer>/rootfs`: overlayfs work dir and the mount point of the stack;
  * - `<layer>/overlay_metadata.json`: what the layer is stacked on.
+ *
+ * `sha256_<hex>` and `<layer>` dirs are mode 0700: layers hold whatever their image holds,
+ * setuid-root programs and device nodes included, and a base image is untrusted input, so
+ * no other user of the host may reach into them (umoci makes its bundles 0700 likewise).
  */
 export class Roots {
   constructor(readonly dir: string) {}
@@ -31,9 +50,11 @@ export class Roots {
     return existsSync(this.contentDir(digest));
   }
 
-  /** Creates the parent of a content dir, before something is renamed into place there. */
+  /** Creates the parent of a content dir (0700), before something is renamed into place there. */
   prepareContent(digest: string): void {
-    mkdirSync(join(this.dir, digestDirName(digest)), { recursive: true });
+    const parent = join(this.dir, digestDirName(digest));
+    mkdirSync(parent, { recursive: true });
+    chmodSync(parent, PRIVATE);
   }
 
   upperDir(layer: string): string {
@@ -67,6 +88,8 @@ export class Roots {
   /** Starts a layer afresh: an empty upper dir, work dir and mount point. */
   resetLayer(layer: string): void {
     rmSync(join(this.dir, layer), { recursive: true, force: true });
+    mkdirSync(join(this.dir, layer), { recursive: true });
+    chmodSync(join(this.dir, layer), PRIVATE);
     for (const dir of [this.upperDir(layer), this.workDir(layer), this.mountDir(layer)]) {
       mkdirSync(dir, { recursive: true });
     }
@@ -111,6 +134,24 @@ export class Roots {
     writeFileAtomic(join(this.dir, layer, 'overlay_metadata.json'), JSON.stringify(meta));
   }
 
+  /**
+   * Removes what builds killed while extracting a layer left: `sha256_<hex>/overlay.tmp-<pid>-…`
+   * dirs whose process is gone. Temp dirs of live processes are left to them.
+   */
+  async removeStaleTemps(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of readdirOrEmpty(this.dir)) {
+      if (!name.startsWith('sha256_')) continue;
+      for (const entry of readdirOrEmpty(join(this.dir, name))) {
+        const match = EXTRACT_TEMP.exec(entry);
+        if (!match || isProcessAlive(Number(match[1]))) continue;
+        await removeTree(join(this.dir, name, entry));
+        removed.push(join(name, entry));
+      }
+    }
+    return removed;
+  }
+
   /** Whether `dir` is an existing directory. */
   static isDir(dir: string): boolean {
     try {
@@ -118,5 +159,14 @@ export class Roots {
     } catch {
       return false;
     }
+  }
+}
+
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
+    throw err;
   }
 }

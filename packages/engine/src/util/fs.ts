@@ -35,3 +35,9 @@ export function fsyncDir(dir: string): void {
 export function errnoCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
+
+/** Whether a write failed because the filesystem (or the user's quota) is full. */
+export function isDiskFull(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}

@@ -48,6 +48,12 @@ test('the key changes with every input', () => {
   assert.notEqual(layerKey(parts({ settings: 'x' })), key);
 });
 
+test('the key does not depend on where the workspace is checked out', () => {
+  const here = parts({ imports: [{ path: '/one/src', digest: 'sha256:1' }] });
+  const there = parts({ imports: [{ path: '/two/src', digest: 'sha256:1' }] });
+  assert.equal(layerKey(here), layerKey(there));
+});
+
 test('a miss names the first input that changed', () => {
   assert.equal(missReason(undefined, parts()), 'not built before');
   assert.equal(missReason(parts(), parts({ definition: 'x' })), 'layer definition changed');

@@ -19,7 +19,7 @@ import { sha256, tempDir } from '../pack/helpers';
 const worker = join(__dirname, 'worker.ts');
 const runWorker = (...args: string[]) =>
   promisify(execFile)(process.execPath, [
-    '--conditions=development',
+    '--conditions=nx-stacker-source',
     '--import',
     'tsx',
     worker,

@@ -16,7 +16,7 @@ import { blobOptions, buildTar, extractBlob, namesIn } from './extract-helpers';
 const worker = join(__dirname, '..', 'oci', 'worker.ts');
 const runWorker = (...args: string[]) =>
   promisify(execFile)(process.execPath, [
-    '--conditions=development',
+    '--conditions=nx-stacker-source',
     '--import',
     'tsx',
     worker,

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  busyboxLayout,
+  requireRoot,
+  runCli,
+  tagDigest,
+  tempDir,
+  writeFiles,
+} from '../../engine/test/helpers';
+import {
+  skopeoDigest,
+  startRegistry,
+  type TestRegistry,
+  writeAuthFile,
+} from '../../engine/test/registry/fixtures';
+
+const USER = 'cli-publisher';
+const PASSWORD = 'cli-secret-31337';
+let registry: TestRegistry;
+let workDir: string;
+let authFile: string;
+
+before(async () => {
+  registry = await startRegistry({ auth: { user: USER, password: PASSWORD } });
+  workDir = mkdtempSync(join(tmpdir(), 'nx-stacker-cli-publish-'));
+  authFile = writeAuthFile(workDir, { [registry.host]: { user: USER, password: PASSWORD } });
+});
+
+after(async () => {
+  await registry?.stop();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+async function builtProject(dir: string): Promise<void> {
+  writeFiles(dir, {
+    'stacker.yaml': `
+web:
+  from: {type: oci, url: "${await busyboxLayout()}:busybox"}
+  run: echo web > /web
+`,
+  });
+  const r = runCli(['build'], dir);
+  assert.equal(r.status, 0, r.stderr);
+}
+
+test("help publish lists stacker's publish flags", () => {
+  const r = runCli(['help', 'publish'], process.cwd());
+  assert.equal(r.status, 0);
+  for (const flag of ['--url', '--tag', '--username', '--password', '--skip-tls', '--image']) {
+    assert.ok(r.stdout.includes(flag), flag);
+  }
+  for (const flag of ['--layer-type', '--show-only', '--force', '--search-dir']) {
+    assert.ok(r.stdout.includes(flag), flag);
+  }
+});
+
+test('publish sends the layer under each --tag with the local digest', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  await builtProject(dir);
+
+  const url = `docker://${registry.host}/cli`;
+  const r = runCli(
+    [
+      'publish',
+      '--url',
+      url,
+      '--tag',
+      'v1',
+      '--tag',
+      'v2',
+      '--username',
+      USER,
+      '--password',
+      PASSWORD,
+      '--skip-tls',
+    ],
+    dir,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`publishing stacker\\.yaml web to ${url}/web:v1`));
+  assert.ok(!`${r.stdout}${r.stderr}`.includes(PASSWORD));
+  const local = tagDigest(join(dir, 'oci'), 'web');
+  for (const tag of ['v1', 'v2']) {
+    assert.equal(await skopeoDigest(registry, `cli/web:${tag}`, authFile), local);
+  }
+});
+
+test('publish --show-only prints the destinations and sends nothing', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  await builtProject(dir);
+  await registry.clearLog();
+
+  const url = `docker://${registry.host}/dry`;
+  const r = runCli(['publish', '--url', url, '--tag', 'x', '--show-only'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`would publish: stacker\\.yaml web to ${url}/web:x`));
+  assert.deepEqual(await registry.served(), []);
+});
+
+test('publish refuses a username without a password, and a missing --url', (t) => {
+  const dir = tempDir(t);
+  const half = runCli(['publish', '--url', 'docker://r/x', '--tag', 'a', '--username', USER], dir);
+  assert.equal(half.status, 1);
+  assert.match(half.stderr, /supply both username and password, or none of them/);
+  assert.ok(!half.stderr.includes(USER));
+
+  const nourl = runCli(['publish', '--tag', 'a'], dir);
+  assert.equal(nourl.status, 1);
+  assert.match(nourl.stderr, /--url is a mandatory argument for publishing/);
+});

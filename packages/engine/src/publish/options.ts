@@ -1,0 +1,80 @@
+import { StackerError } from '../errors';
+import type { Logger } from '../log';
+
+/** What a caller (the CLI, later the Nx executor) asks `publish` to do: stacker's flags. */
+export interface PublishOptions {
+  /** Stacker files whose layers are published (their prerequisites are read, not published). */
+  stackerFiles: string[];
+  /** Directory relative paths resolve against; default: the process's. */
+  cwd?: string;
+  stackerDir?: string;
+  rootsDir?: string;
+  ociDir?: string;
+  /** `--substitute KEY=VALUE` and `--substitute-file`, as for the build. */
+  substitutions?: string[];
+  substituteFile?: string;
+  /** `--url`: `docker://<registry>[/<namespace>]` or `oci:<layout dir>`. */
+  url: string;
+  /** `--tag`, one or more. */
+  tags: string[];
+  /** `--username`/`--password` for the destination registry; both or neither. */
+  username?: string;
+  password?: string;
+  /** `--skip-tls`: accept any certificate from the destination, fall back to plain http. */
+  skipTls?: boolean;
+  /** `--image`: publish only these layers. */
+  images?: string[];
+  /** `--layer-type` (only `tar` so far). */
+  layerTypes?: string[];
+  /** `--show-only`: say what would be published, publish nothing. */
+  showOnly?: boolean;
+  /** `--force`: publish the tagged image even when the layer is not cached as it is now. */
+  force?: boolean;
+  /** Must match the build's for layers to count as cached (defaults as for the build). */
+  annotationsNamespace?: string;
+  gzipLevel?: number;
+  sourceDateEpoch?: number;
+  /** Environment read for SOURCE_DATE_EPOCH, auth files and CA certificates. */
+  env?: NodeJS.ProcessEnv;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+/** Where images go: a registry namespace or an OCI layout. */
+export type Destination = { kind: 'docker'; url: string } | { kind: 'oci'; dir: string };
+
+/**
+ * Checks the flags before anything is read (stacker's order and messages, except that
+ * credentials are never echoed): username and password go together, `--url` is needed and is
+ * `docker://…` or `oci:…`, there is at least one tag.
+ */
+export function checkPublishOptions(opts: PublishOptions): Destination {
+  const hasUser = !!opts.username;
+  const hasPassword = !!opts.password;
+  if (hasUser !== hasPassword) {
+    throw new StackerError(
+      'supply both username and password, or none of them ' +
+        `(only the ${hasUser ? 'username' : 'password'} was given)`,
+      { step: 'publish' },
+    );
+  }
+  if (!opts.url) {
+    throw new StackerError('--url is a mandatory argument for publishing', { step: 'publish' });
+  }
+  if (opts.tags.length === 0) {
+    throw new StackerError(
+      `can't save OCI images in ${opts.stackerFiles.join(', ')} since list of tags is empty`,
+      { step: 'publish' },
+      'give at least one --tag',
+    );
+  }
+  if (opts.url.startsWith('docker://')) {
+    return { kind: 'docker', url: opts.url.replace(/\/+$/, '') };
+  }
+  if (opts.url.startsWith('oci:')) return { kind: 'oci', dir: opts.url.slice('oci:'.length) };
+  throw new StackerError(
+    `unknown image source type: ${opts.url}`,
+    { step: 'publish' },
+    'publish to docker://<registry>[/<namespace>] or oci:<layout dir>',
+  );
+}

@@ -1,0 +1,134 @@
+import { relative, resolve } from 'node:path';
+import type { BuildSettings } from '../build/context';
+import { checkLayerTypes, resolveDirs, sourceDateEpoch } from '../build/options';
+import { BuildCache } from '../cache/store';
+import { StackerError } from '../errors';
+import { OciLayout } from '../oci/layout';
+import { buildSubstitutions, loadStackerFiles } from '../parse';
+import { planBuild } from '../plan/order';
+import { Roots } from '../storage/roots';
+import { ENGINE_VERSION } from '../version';
+import { cacheStates } from './cached';
+import { Publisher } from './destination';
+import { checkPublishOptions, type PublishOptions } from './options';
+import { selectLayers } from './select';
+
+/** One image sent (or, with `showOnly`, that would be sent). */
+export interface PublishedImage {
+  file: string;
+  layer: string;
+  tag: string;
+  /** `docker://<registry>/<repository>:<tag>` or `oci:<dir>:<name>`. */
+  destination: string;
+  /** The manifest digest, the same in the OCI dir and at the destination. */
+  digest: string;
+  published: boolean;
+}
+
+/**
+ * `stacker publish`: sends the images of the given stacker files' layers, each under every
+ * tag, to a registry (`docker://<registry>[/<namespace>]/<layer>:<tag>`) or an OCI layout
+ * (`oci:<dir>:<layer>_<tag>`). A layer is published only when its cache entry matches what a
+ * build would compute now (or with `force`, whatever its tag points at); build_only layers
+ * are skipped. Everything is checked before anything is sent. The OCI dir is only read: a
+ * failed publish leaves it as it was. Credentials are never logged or put in an error.
+ */
+export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
+  const { log } = opts;
+  const destination = checkPublishOptions(opts);
+  checkLayerTypes(opts.layerTypes);
+  const env = opts.env ?? process.env;
+  const dirs = resolveDirs(opts);
+  const cwd = opts.cwd ?? process.cwd();
+  const layout = await OciLayout.open(dirs.ociDir, { create: false });
+
+  // Parse and plan, as a build would.
+  const substitutions = buildSubstitutions({
+    flags: opts.substitutions ?? [],
+    file: opts.substituteFile && resolve(cwd, opts.substituteFile),
+    ...dirs,
+  });
+  const paths = opts.stackerFiles.map((f) => resolve(cwd, f));
+  const files = loadStackerFiles(paths, {
+    substitutions,
+    warn: (m) => log.warn(m),
+    debug: (m) => log.debug(m),
+  });
+  const plan = planBuild(
+    files,
+    [...files.keys()].filter((p) => paths.includes(p)),
+  );
+
+  // Which layers are cached as they are now, then what to send.
+  const settings: BuildSettings = {
+    ...dirs,
+    sourceDateEpoch: sourceDateEpoch({ ...opts, env }),
+    noCache: false,
+    debug: false,
+    annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',
+    version: ENGINE_VERSION,
+    gzipLevel: opts.gzipLevel ?? 6,
+  };
+  const states = await cacheStates({
+    plan,
+    files,
+    settings,
+    roots: new Roots(dirs.rootsDir),
+    layout,
+    cache: new BuildCache(dirs.stackerDir),
+    log,
+    env,
+    signal: opts.signal,
+  });
+  const publisher = new Publisher(destination, {
+    layout,
+    credentials: opts.username
+      ? { username: opts.username, password: opts.password ?? '', source: '--username/--password' }
+      : undefined,
+    skipTls: opts.skipTls ?? false,
+    env,
+    log,
+    signal: opts.signal,
+  });
+  const selected = await selectLayers({
+    files: paths.map((p) => files.get(p)).filter((f) => f !== undefined),
+    all: files,
+    states,
+    layout,
+    images: opts.images,
+    force: opts.force ?? false,
+    password: opts.password,
+    registry: publisher.registry(),
+    log,
+  });
+
+  // Send each layer under each tag.
+  const out: PublishedImage[] = [];
+  for (const item of selected) {
+    const shown = relative(cwd, item.file) || item.file;
+    for (const tag of opts.tags) {
+      const where = publisher.describe(item.layer, tag);
+      const image = { file: item.file, layer: item.layer, tag, destination: where };
+      if (opts.showOnly) {
+        log.info(`would publish: ${shown} ${item.layer} to ${where}`);
+        out.push({ ...image, digest: item.manifest.digest, published: false });
+        continue;
+      }
+      log.info(`publishing ${shown} ${item.layer} to ${where}`);
+      try {
+        log.info(await publisher.send({ ...item, tag }));
+      } catch (err) {
+        opts.signal?.throwIfAborted();
+        const cause = err as Error;
+        throw new StackerError(
+          `couldn't publish layer ${item.layer}: ${cause.message}`,
+          { file: item.file, layer: item.layer, step: 'publish' },
+          err instanceof StackerError ? err.hint : undefined,
+          { cause: err },
+        );
+      }
+      out.push({ ...image, digest: item.manifest.digest, published: true });
+    }
+  }
+  return out;
+}

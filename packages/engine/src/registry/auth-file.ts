@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { StackerError } from '../errors';
+
+/** A user name and password for one registry or server. */
+export interface Credentials {
+  username: string;
+  password: string;
+  /** Where they came from, for messages: `<auth file> (<key>)` or `--username/--password`. */
+  source: string;
+}
+
+/**
+ * The auth files searched, in order, as containers/image (and so stacker) searches them:
+ * `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
+ * `~/.config/containers/auth.json`, then Docker's `~/.docker/config.json`.
+ */
+export function authFilePaths(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME || homedir();
+  const paths: string[] = [];
+  if (env.REGISTRY_AUTH_FILE) paths.push(env.REGISTRY_AUTH_FILE);
+  if (env.XDG_RUNTIME_DIR) paths.push(join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json'));
+  paths.push(join(home, '.config', 'containers', 'auth.json'));
+  paths.push(join(home, '.docker', 'config.json'));
+  return paths;
+}
+
+/**
+ * Finds credentials for `key`, `<registry>/<repository>` for an image or `<host><path>` for
+ * a download. In each file in order, the longest entry that is `key` or one of its parents at
+ * a `/` wins (`reg/a/b`, then `reg/a`, then `reg`), then legacy entries written as urls
+ * (`https://index.docker.io/v1/`) whose host is the registry; the first file with a match
+ * wins. Missing files are skipped; an unreadable or malformed one is an error naming it (never
+ * its content). Credential helpers (`credHelpers`, `credsStore`) are not supported.
+ */
+export function findCredentials(key: string, env: NodeJS.ProcessEnv): Credentials | undefined {
+  const candidates = keyCandidates(key.replace(/\/+$/, ''));
+  const registry = candidates[candidates.length - 1] as string;
+  for (const file of authFilePaths(env)) {
+    const auths = readAuths(file);
+    if (!auths) continue;
+    for (const candidate of candidates) {
+      const entry = auths[candidate];
+      if (entry) return decodeEntry(entry, file, candidate);
+    }
+    for (const [name, entry] of Object.entries(auths)) {
+      if (legacyHost(name) === registry) return decodeEntry(entry, file, name);
+    }
+  }
+  return undefined;
+}
+
+/** `a/b/c` -> [`a/b/c`, `a/b`, `a`]. */
+function keyCandidates(key: string): string[] {
+  const out = [key];
+  for (let slash = key.lastIndexOf('/'); slash > 0; slash = key.lastIndexOf('/', slash - 1)) {
+    out.push(key.slice(0, slash));
+  }
+  return out;
+}
+
+/** `https://index.docker.io/v1/` -> `docker.io`; other url-style keys -> their host. */
+function legacyHost(name: string): string | undefined {
+  if (!/^https?:\/\//.test(name)) return undefined;
+  const host = name.replace(/^https?:\/\//, '').split('/')[0];
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+}
+
+interface AuthEntry {
+  auth?: string;
+  username?: string;
+  password?: string;
+}
+
+function readAuths(file: string): Record<string, AuthEntry> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StackerError(`couldn't read auth file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as { auths?: Record<string, AuthEntry> };
+    return parsed.auths ?? {};
+  } catch {
+    // The parser's message may quote the file, passwords included: say only where.
+    throw new StackerError(
+      `auth file ${file} is not valid JSON`,
+      {},
+      'fix or remove it; it should look like {"auths": {"registry": {"auth": "<base64>"}}}',
+    );
+  }
+}
+
+function decodeEntry(entry: AuthEntry, file: string, key: string): Credentials | undefined {
+  const source = `${file} (${key})`;
+  if (entry.username !== undefined && entry.password !== undefined) {
+    return { username: entry.username, password: entry.password, source };
+  }
+  if (!entry.auth) return undefined;
+  const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) {
+    throw new StackerError(
+      `the entry ${key} of auth file ${file} is not base64 of <user>:<password>`,
+      {},
+      'log in again (skopeo login) or fix the entry',
+    );
+  }
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
+}
