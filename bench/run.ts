@@ -5,7 +5,8 @@
  *
  * Generates its data once under bench/.data (a Debian minbase rootfs from the mirror apt
  * uses, and a synthetic ~200 MB change), measures ours and the reference tools in the same
- * run, round-robin, and prints one table: measurement, ours, reference, ratio, goal, met?.
+ * run, round-robin, and prints one table (best of N runs): measurement, ours, reference,
+ * ratio, goal, met?.
  * Needs root (containers, device nodes), `npm run build` (the CLI is run from dist/) and the
  * packages scripts/setup.sh installs.
  */
@@ -27,7 +28,7 @@ const TOOLS = ['debootstrap', 'umoci', 'pigz', 'gzip', 'tar', 'lxc-execute'];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { runs: { type: 'string', default: '3' }, only: { type: 'string' } },
+    options: { runs: { type: 'string', default: '5' }, only: { type: 'string' } },
   });
   const runs = Number(values.runs);
   const only = values.only?.split(',') ?? Object.keys(SUITES);
@@ -41,7 +42,7 @@ async function main(): Promise<number> {
   const log = (m: string) => console.error(`bench: ${m}`);
   log(
     `${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(2)}, Linux ${release()}, ` +
-      `node ${process.versions.node}, zlib ${process.versions.zlib}, ${runs} runs (median)`,
+      `node ${process.versions.node}, zlib ${process.versions.zlib}, best of ${runs} runs`,
   );
   if (loadavg()[0]! > 0.5) log('warning: the machine is busy; figures will be noisy');
   const data = await benchData(join(ROOT, 'bench', '.data'), log);
@@ -73,8 +74,8 @@ function preflight(): void {
   const dists = ['engine', 'cli'].map((p) => join(ROOT, 'packages', p, 'dist'));
   if (!dists.every(existsSync)) throw new Error('the CLI is not built: run npm run build');
   // tsc -b rewrites only what changed, so compare the newest source with the newest output.
-  const built = Math.min(...dists.map(newest));
-  if (newest(join(ROOT, 'packages', 'engine', 'src')) > built) {
+  const engine = join(ROOT, 'packages', 'engine');
+  if (newest(join(engine, 'src')) > newest(join(engine, 'dist'))) {
     console.error('bench: warning: engine sources are newer than dist/; run npm run build');
   }
 }

@@ -1,4 +1,4 @@
-import { median, type Timing } from './timing';
+import { best, type Timing } from './timing';
 
 /**
  * One row of the results: our figure against a reference tool's (or an absolute goal).
@@ -23,8 +23,8 @@ export function compare(opts: {
   /** The goal as the issue words it, when `maxRatio` alone would not say it well. */
   goal?: string;
 }): Row {
-  const ours = median(opts.ours);
-  const reference = median(opts.reference);
+  const ours = best(opts.ours);
+  const reference = best(opts.reference);
   const ratio = ours / reference;
   return {
     measurement: opts.measurement,
@@ -38,7 +38,7 @@ export function compare(opts: {
 
 /** A row with an absolute goal in seconds (no reference tool). */
 export function absolute(opts: { measurement: string; ours: Timing; maxSeconds?: number }): Row {
-  const ours = median(opts.ours);
+  const ours = best(opts.ours);
   return {
     measurement: opts.measurement,
     ours: seconds(ours),

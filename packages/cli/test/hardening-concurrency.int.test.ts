@@ -73,7 +73,7 @@ second:
   });
 }
 
-test('two builds of the same file at once: one waits, says for whom, and both succeed', async (t) => {
+test('two builds of the same file at once: one waits, says for whom, both succeed', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
   await sameFileProject(dir);
@@ -106,7 +106,7 @@ test('two builds of the same file at once: one waits, says for whom, and both su
   assert.deepEqual(locks, [], 'no lock left behind');
 });
 
-test('two files with the same layer names, built at once on shared roots and stacker dirs', async (t) => {
+test('two files with the same layer names, built at once on shared dirs', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
   const base = await busyboxLayout();

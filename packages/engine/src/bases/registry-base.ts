@@ -3,7 +3,7 @@ import { type Location, StackerError } from '../errors';
 import { OciLayout } from '../oci/layout';
 import type { Layer } from '../parse/types';
 import { pullImage } from '../registry/pull';
-import { cacheTagFor, parseImageReference } from '../registry/reference';
+import { cacheTagFor, type ImageReference, parseImageReference } from '../registry/reference';
 import { readManifest } from './image';
 import type { Base, BaseContext } from './resolve';
 
@@ -21,13 +21,7 @@ export async function registryBase(args: {
   context: BaseContext;
 }): Promise<Base> {
   const { layer, url, where, context } = args;
-  const ref = (() => {
-    try {
-      return parseImageReference(url);
-    } catch (err) {
-      throw (err as StackerError).at(where);
-    }
-  })();
+  const ref = parseReference(url, where);
   const platform = { os: layer.os, arch: layer.arch };
   const layout = await OciLayout.open(join(context.stackerDir, 'layer-bases', 'oci'), {
     create: true,
@@ -65,6 +59,14 @@ export async function registryBase(args: {
 
   const image = await readManifest(layout, manifest, platform);
   return { identity: `oci:${image.digest}`, image: { ...image, layout } };
+}
+
+function parseReference(url: string, where: Location): ImageReference {
+  try {
+    return parseImageReference(url);
+  } catch (err) {
+    throw err instanceof StackerError ? err.at(where) : err;
+  }
 }
 
 /** stacker's `couldn't import base layer <ref>: …`, keeping the cause's hint. */

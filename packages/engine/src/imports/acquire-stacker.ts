@@ -24,7 +24,13 @@ export const acquireStacker: Acquirer = async ({ imp, layer, stackerDir, where, 
       'this is a bug in the caller: pass the layers built so far as `sources`',
     );
   }
-  const name = importName({ path: path === '/' ? source : path });
+  const name = importName({ path });
+  if (name === '' || name === '.' || name === '..') {
+    throw new StackerError(
+      `bad stacker:// url ${imp.path}: the path must name a file or directory below /`,
+      where,
+    );
+  }
 
   const copy = await materialize({
     sources,
@@ -84,7 +90,7 @@ async function materialize(args: {
     const entry = await view.resolve(path, args.imp.endsWith('/')).catch((err: unknown) => {
       throw new StackerError(`couldn't stat import ${args.imp}: ${(err as Error).message}`);
     });
-    const name = importName({ path: path === '/' ? source : path });
+    const name = importName({ path });
     const tmp = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
     mkdirSync(tmp, { recursive: true });
     try {

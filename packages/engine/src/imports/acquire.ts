@@ -92,8 +92,8 @@ const buildSides = new WeakMap<Layer, BuildSide>();
  * the cache key is computed with everything, staging's caller knows only the layer and the
  * stacker dir. Kept as long as the Layer object (one build).
  */
-export function noteBuildSide(layer: Layer, side: BuildSide): void {
-  if (side.env || side.sources || side.signal || side.offline) buildSides.set(layer, side);
+export function noteBuildSide(layer: Layer, { env, sources, offline, signal }: BuildSide): void {
+  if (env || sources || offline || signal) buildSides.set(layer, { env, sources, offline, signal });
 }
 
 /**

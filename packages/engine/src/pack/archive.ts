@@ -1,15 +1,15 @@
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { StackerError } from '../errors';
 import { encodeHeader, endOfArchive, paddingFor } from '../oci/tar-codec';
+import { BLOCK_SIZE, takeBlock } from './blocks';
 import { type HeaderContext, headersFor, type TreeXattrs } from './headers';
-import { GZIP_BLOCK_SIZE } from './parallel-gzip';
 import { type TreeEntry, walkTree } from './walk';
 
 /**
  * The archive is handed on in pieces of exactly this size (the last one excepted), which is
  * the compressor's block size: each piece can go to a compression thread as it is.
  */
-export const ARCHIVE_CHUNK = GZIP_BLOCK_SIZE;
+export const ARCHIVE_CHUNK = BLOCK_SIZE;
 /**
  * Never follow a symlink or block on a FIFO that replaced a regular file since lstat: the
  * size check below then reports the change instead of packing something else or hanging.
@@ -65,7 +65,7 @@ export async function* tarArchive(
 
 /** Fills ARCHIVE_CHUNK-sized buffers; full ones wait in `full` until taken. */
 class ChunkWriter {
-  chunk = Buffer.allocUnsafeSlow(ARCHIVE_CHUNK);
+  chunk = takeBlock();
   used = 0;
   private readonly full: Buffer[] = [];
 
@@ -97,7 +97,7 @@ class ChunkWriter {
     this.used += n;
     if (this.used === ARCHIVE_CHUNK) {
       this.full.push(this.chunk);
-      this.chunk = Buffer.allocUnsafeSlow(ARCHIVE_CHUNK);
+      this.chunk = takeBlock();
       this.used = 0;
     }
   }

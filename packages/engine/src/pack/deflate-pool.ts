@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { releaseBlock } from './blocks';
 
 /** One block to compress: raw deflate, primed with `dictionary`, ended by a sync flush. */
 export interface DeflateJob {
@@ -18,8 +19,8 @@ export interface DeflatedBlock {
 /**
  * The worker's code, inline so that it runs the same from the sources and from dist. It
  * compresses with deflateRawSync (the output ends with a sync flush: byte-aligned, not
- * final, so blocks concatenate into one stream) and computes the CRC-32 of the input in
- * the same pass over memory, so neither costs the main thread anything.
+ * final, so blocks concatenate into one stream) and computes the CRC-32 of the input, so
+ * neither costs the main thread anything; the input's memory goes back for reuse.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -32,10 +33,12 @@ parentPort.on('message', ({ id, input, dictionary, level }) => {
       finishFlush: constants.Z_SYNC_FLUSH,
       chunkSize: Math.max(64 * 1024, input.length + (input.length >> 3) + 1024),
     });
-    const own = out.byteOffset === 0 && out.buffer.byteLength >= out.length ? out : Buffer.from(out);
+    const alone = out.byteOffset === 0 && out.buffer.byteLength >= out.length;
+    const own = alone ? out : Buffer.from(out);
+    const crc = crc32(input);
     parentPort.postMessage(
-      { id, output: own.buffer, size: own.length, crc: crc32(input), length: input.length },
-      [own.buffer],
+      { id, output: own.buffer, size: own.length, crc, length: input.length, input: input.buffer },
+      [own.buffer, input.buffer],
     );
   } catch (err) {
     parentPort.postMessage({ id, error: String(err && err.message ? err.message : err) });
@@ -113,6 +116,7 @@ class DeflatePool {
       else {
         const output = Buffer.from(reply.output!, 0, reply.size);
         job.resolve({ output, crc: reply.crc!, length: reply.length! });
+        releaseBlock(reply.input!);
       }
     }
     this.dispatch();
@@ -137,6 +141,8 @@ class DeflatePool {
 
 interface WorkerReply {
   id: number;
+  /** The job's input memory, handed back. */
+  input?: ArrayBuffer;
   output?: ArrayBuffer;
   size?: number;
   crc?: number;

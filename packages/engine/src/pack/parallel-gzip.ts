@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
+import { BLOCK_SIZE, takeBlock } from './blocks';
 import { crc32Combine } from './crc32-combine';
 import { type DeflatedBlock, deflateOnWorker } from './deflate-pool';
 
 /** Uncompressed bytes per independently compressed block. */
-export const GZIP_BLOCK_SIZE = 1 << 20;
+export const GZIP_BLOCK_SIZE = BLOCK_SIZE;
 /** deflate's window: each block is primed with this much of the input before it. */
 const DICTIONARY_SIZE = 32 << 10;
 /** A fixed gzip header: deflate, no name, mtime 0, Unix; byte 8 (XFL) is set per level. */
@@ -17,14 +18,16 @@ export interface ParallelGzipOptions {
   level: number;
   /**
    * How many blocks are compressed at once, on as many worker threads; the output does not
-   * depend on it. Default: the machine's available parallelism.
+   * depend on it. Default: one more than the machine's available parallelism, because the
+   * thread producing the input spends part of its time waiting on the disk (measured on 2
+   * cores: about 5% faster than one per core, at gzip 1 and 6 alike).
    */
   threads?: number;
 }
 
 /** The default for `threads` (see ParallelGzipOptions). */
 export function defaultGzipThreads(): number {
-  return availableParallelism();
+  return availableParallelism() + 1;
 }
 
 /**
@@ -38,9 +41,11 @@ export function defaultGzipThreads(): number {
  * Blocks are compressed, and checksummed, on worker threads (see deflate-pool.ts); this
  * thread only cuts and reorders. A written chunk of exactly one block that owns its memory
  * (as tarArchive writes them) goes to a worker without a copy and is detached: like any
- * chunk written to a stream, it must not be used by the writer afterwards. Up to four times `threads` blocks wait, done or not, to be
- * written in order: blocks take very different times (text vs. compressed data), and a
- * slow one must not leave the other threads idle.
+ * chunk written to a stream, it must not be used by the writer afterwards.
+ *
+ * Up to four times `threads` blocks wait, done or not, to be written in order: blocks take
+ * very different times (text vs. compressed data), and a slow one must not leave the other
+ * threads idle.
  *
  * The bytes differ from a single zlib stream's (and from pigz's), so switching to this
  * compressor changes layer digests; a given zlib, level and input always give the same bytes.
@@ -50,7 +55,8 @@ export class ParallelGzip extends Transform {
   private readonly threads: number;
   /** Blocks handed to the workers, in input order. */
   private readonly queue: { block: Promise<DeflatedBlock>; done: boolean }[] = [];
-  private block = Buffer.allocUnsafeSlow(GZIP_BLOCK_SIZE);
+  /** The block being filled by copying, made on first use; `filled` bytes of it are set. */
+  private block: Buffer<ArrayBuffer> | undefined;
   private filled = 0;
   /** A copy of the last DICTIONARY_SIZE bytes of the previous block. */
   private dictionary: Buffer | undefined;
@@ -73,30 +79,36 @@ export class ParallelGzip extends Transform {
   }
 
   private async consume(chunk: Buffer): Promise<void> {
-    if (this.filled === 0 && ownsWholeBlock(chunk)) {
-      // Taken over as it is: handed to a worker thread, which detaches it here.
-      this.block = chunk;
-      this.filled = chunk.length;
-      return this.dispatch();
-    }
+    // A whole block that owns its memory goes to a worker as it is (and is detached here).
+    if (this.filled === 0 && ownsWholeBlock(chunk)) return this.dispatch(chunk);
+
     for (let at = 0; at < chunk.length; ) {
+      this.block ??= takeBlock();
       const n = Math.min(chunk.length - at, GZIP_BLOCK_SIZE - this.filled);
       chunk.copy(this.block, this.filled, at, at + n);
       this.filled += n;
       at += n;
-      if (this.filled === GZIP_BLOCK_SIZE) await this.dispatch();
+      if (this.filled === GZIP_BLOCK_SIZE) await this.dispatch(this.takeFilled());
     }
   }
 
-  /** Hands the current block to a worker; emits finished blocks, waits while too many wait. */
-  private async dispatch(): Promise<void> {
-    this.submit();
+  /** The filled part of the current block; the next bytes go to a new one. */
+  private takeFilled(): Buffer<ArrayBuffer> {
+    const input = this.block!.subarray(0, this.filled);
+    this.block = undefined;
+    this.filled = 0;
+    return input;
+  }
+
+  /** Hands a block to a worker; emits finished blocks, waits while too many wait. */
+  private async dispatch(input: Buffer<ArrayBuffer>): Promise<void> {
+    this.submit(input);
     while (this.queue[0]?.done) await this.emitOldest();
     while (this.queue.length >= this.threads * 4) await this.emitOldest();
   }
 
-  private submit(): void {
-    const input = this.block.subarray(0, this.filled);
+  /** Queues `input` for compression; from here on it belongs to the worker. */
+  private submit(input: Buffer<ArrayBuffer>): void {
     const dictionary = this.dictionary;
     this.dictionary = Buffer.from(input.subarray(Math.max(0, input.length - DICTIONARY_SIZE)));
     const entry = {
@@ -110,9 +122,6 @@ export class ParallelGzip extends Transform {
       () => {}, // seen by whoever awaits the block; never left unhandled if nobody does
     );
     this.queue.push(entry);
-    // The old block now belongs to the worker.
-    this.block = Buffer.allocUnsafeSlow(GZIP_BLOCK_SIZE);
-    this.filled = 0;
   }
 
   private async emitOldest(): Promise<void> {
@@ -127,7 +136,7 @@ export class ParallelGzip extends Transform {
   }
 
   private async finish(): Promise<void> {
-    if (this.filled > 0) this.submit();
+    if (this.filled > 0) this.submit(this.takeFilled());
     while (this.queue.length > 0) await this.emitOldest();
     if (!this.headerSent) this.push(gzipHeader(this.level));
     const trailer = Buffer.alloc(8);

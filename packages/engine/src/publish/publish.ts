@@ -11,7 +11,7 @@ import { ENGINE_VERSION } from '../version';
 import { cacheStates } from './cached';
 import { Publisher } from './destination';
 import { checkPublishOptions, type PublishOptions } from './options';
-import { selectLayers } from './select';
+import { type Selected, selectLayers } from './select';
 
 /** One image sent (or, with `showOnly`, that would be sent). */
 export interface PublishedImage {
@@ -42,24 +42,8 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
   const cwd = opts.cwd ?? process.cwd();
   const layout = await OciLayout.open(dirs.ociDir, { create: false });
 
-  // Parse and plan, as a build would.
-  const substitutions = buildSubstitutions({
-    flags: opts.substitutions ?? [],
-    file: opts.substituteFile && resolve(cwd, opts.substituteFile),
-    ...dirs,
-  });
-  const paths = opts.stackerFiles.map((f) => resolve(cwd, f));
-  const files = loadStackerFiles(paths, {
-    substitutions,
-    warn: (m) => log.warn(m),
-    debug: (m) => log.debug(m),
-  });
-  const plan = planBuild(
-    files,
-    [...files.keys()].filter((p) => paths.includes(p)),
-  );
-
-  // Which layers are cached as they are now, then what to send.
+  // Parse and plan as a build would, then find which layers are cached as they are now.
+  const { files, plan, paths } = loadFiles(opts, dirs, cwd);
   const settings: BuildSettings = {
     ...dirs,
     sourceDateEpoch: sourceDateEpoch({ ...opts, env }),
@@ -80,6 +64,8 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
     env,
     signal: opts.signal,
   });
+
+  // Decide everything before sending anything.
   const publisher = new Publisher(destination, {
     layout,
     credentials: opts.username
@@ -101,8 +87,38 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
     registry: publisher.registry(),
     log,
   });
+  return sendAll({ opts, publisher, selected, cwd });
+}
 
-  // Send each layer under each tag.
+/** The stacker files (with prerequisites) and their build plan. */
+function loadFiles(opts: PublishOptions, dirs: ReturnType<typeof resolveDirs>, cwd: string) {
+  const substitutions = buildSubstitutions({
+    flags: opts.substitutions ?? [],
+    file: opts.substituteFile && resolve(cwd, opts.substituteFile),
+    ...dirs,
+  });
+  const paths = opts.stackerFiles.map((f) => resolve(cwd, f));
+  const files = loadStackerFiles(paths, {
+    substitutions,
+    warn: (m) => opts.log.warn(m),
+    debug: (m) => opts.log.debug(m),
+  });
+  const plan = planBuild(
+    files,
+    [...files.keys()].filter((p) => paths.includes(p)),
+  );
+  return { files, plan, paths };
+}
+
+/** Sends each selected layer under each tag (or only logs it, with `showOnly`). */
+async function sendAll(args: {
+  opts: PublishOptions;
+  publisher: Publisher;
+  selected: Selected[];
+  cwd: string;
+}): Promise<PublishedImage[]> {
+  const { opts, publisher, selected, cwd } = args;
+  const { log } = opts;
   const out: PublishedImage[] = [];
   for (const item of selected) {
     const shown = relative(cwd, item.file) || item.file;
@@ -119,9 +135,8 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
         log.info(await publisher.send({ ...item, tag }));
       } catch (err) {
         opts.signal?.throwIfAborted();
-        const cause = err as Error;
         throw new StackerError(
-          `couldn't publish layer ${item.layer}: ${cause.message}`,
+          `couldn't publish layer ${item.layer}: ${(err as Error).message}`,
           { file: item.file, layer: item.layer, step: 'publish' },
           err instanceof StackerError ? err.hint : undefined,
           { cause: err },

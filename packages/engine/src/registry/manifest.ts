@@ -2,9 +2,13 @@ import { StackerError } from '../errors';
 import {
   type Descriptor,
   type ImageIndex,
+  type ImageManifest,
+  MEDIA_TYPE_CONFIG,
+  MEDIA_TYPE_DOCKER_LAYER_TAR_GZIP,
   MEDIA_TYPE_DOCKER_MANIFEST,
   MEDIA_TYPE_DOCKER_MANIFEST_LIST,
   MEDIA_TYPE_INDEX,
+  MEDIA_TYPE_LAYER_TAR_GZIP,
   MEDIA_TYPE_MANIFEST,
 } from '../oci/types';
 
@@ -91,4 +95,33 @@ export function selectPlatform(index: ImageIndex, want: PlatformWanted, what: st
 
 function platformText(p: { os: string; architecture: string; variant?: string }): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+
+/** Docker schema 2 media types and their OCI equivalents (the blobs are the same bytes). */
+const DOCKER_TO_OCI: Record<string, string> = {
+  [MEDIA_TYPE_DOCKER_LAYER_TAR_GZIP]: MEDIA_TYPE_LAYER_TAR_GZIP,
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip':
+    'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  'application/vnd.docker.container.image.v1+json': MEDIA_TYPE_CONFIG,
+};
+
+/**
+ * The OCI manifest for a Docker schema 2 manifest, as containers/image writes one into an OCI
+ * layout (and so as stacker's pulled bases are): the same config and layer blobs under OCI
+ * media types. Deterministic, so the same Docker manifest always gives the same digest.
+ * Layers of other types are kept as they are; extracting them fails later, naming the type.
+ */
+export function dockerToOci(bytes: Buffer): Buffer {
+  const docker = JSON.parse(bytes.toString('utf8')) as ImageManifest;
+  const convert = (d: Descriptor): Descriptor => ({
+    ...d,
+    mediaType: DOCKER_TO_OCI[d.mediaType] ?? d.mediaType,
+  });
+  const oci: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE_MANIFEST,
+    config: convert(docker.config),
+    layers: docker.layers.map(convert),
+  };
+  return Buffer.from(JSON.stringify(oci));
 }

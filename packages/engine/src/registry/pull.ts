@@ -3,12 +3,19 @@ import { StackerError } from '../errors';
 import type { Logger } from '../log';
 import { sha256Digest } from '../oci/digest';
 import type { OciLayout } from '../oci/layout';
-import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types';
+import {
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  MEDIA_TYPE_DOCKER_MANIFEST,
+  MEDIA_TYPE_MANIFEST,
+} from '../oci/types';
 import { findCredentials } from './auth-file';
 import { downloadBlob } from './blobs';
 import { RegistryClient } from './client';
 import { errorDetail, RegistryHttpError, RegistryUnreachableError } from './errors';
 import {
+  dockerToOci,
   isIndexType,
   MANIFEST_ACCEPT,
   manifestMediaType,
@@ -99,16 +106,28 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
     fetched.push(image);
   }
 
+  // A Docker manifest is stored as the registry sent it (so the next HEAD finds it) and as
+  // the OCI manifest the tag points at.
+  const tagged = image.desc.mediaType === MEDIA_TYPE_DOCKER_MANIFEST ? asOci(image, layout) : image;
+  if (tagged !== image) fetched.push(tagged);
+
   // The config and layers the layout lacks, in parallel, then the manifests and the tag.
-  const manifest = JSON.parse(image.bytes.toString('utf8')) as ImageManifest;
+  const manifest = JSON.parse(tagged.bytes.toString('utf8')) as ImageManifest;
   const count = await fetchBlobs(client, ref, manifest, layout, log);
   for (const f of fetched) {
     if (!f.stored) await layout.writeBlob(f.bytes, f.desc.mediaType);
   }
-  if (existing?.digest !== image.desc.digest) {
-    await layout.updateTags([{ name: cacheTag, descriptor: image.desc }]);
+  if (existing?.digest !== tagged.desc.digest) {
+    await layout.updateTags([{ name: cacheTag, descriptor: tagged.desc }]);
   }
-  return { manifest: image.desc, fetched: count, offline: false };
+  return { manifest: tagged.desc, fetched: count, offline: false };
+}
+
+function asOci(image: Fetched, layout: OciLayout): Fetched {
+  const bytes = dockerToOci(image.bytes);
+  const digest = sha256Digest(bytes);
+  const desc = { mediaType: MEDIA_TYPE_MANIFEST, digest, size: bytes.length };
+  return { desc, bytes, stored: layout.hasBlob(digest) };
 }
 
 /**

@@ -93,37 +93,8 @@ async function pushBlob(
   head.discard();
   if (head.status === 200) return 'existing';
 
-  // A mount from another repository answers 201; 202 means it started an upload instead.
-  let location: string | undefined;
-  const from = opts.mountSource(desc.digest);
-  if (from && from !== repository) {
-    const query = `mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from)}`;
-    const mount = await client.request({
-      method: 'POST',
-      path: `/v2/${repository}/blobs/uploads/?${query}`,
-      scopes: [pushScope(repository), `repository:${from}:pull`],
-    });
-    mount.discard();
-    if (mount.status === 201) return 'mounted';
-    if (mount.status === 202) location = mount.header('location');
-  }
-  if (!location) {
-    const start = await client.request({
-      method: 'POST',
-      path: `/v2/${repository}/blobs/uploads/`,
-      scopes: [pushScope(repository)],
-    });
-    if (start.status !== 202) {
-      throw await failure(
-        opts,
-        start,
-        `starting the upload of ${desc.digest} answered ${start.status}`,
-      );
-    }
-    start.discard();
-    location = start.header('location');
-  }
-  if (!location) throw new StackerError(`${opts.what}: the registry gave no upload location`);
+  const location = await mountOrStart(opts, desc);
+  if (location === 'mounted') return 'mounted';
 
   // The whole blob in one PUT (a monolithic upload).
   const url = client.urlFor(location);
@@ -142,6 +113,44 @@ async function pushBlob(
   }
   put.discard();
   return 'uploaded';
+}
+
+/**
+ * Mounts the blob from another repository when one may hold it (201), else starts an upload
+ * (a refused mount answers 202 and starts one too); returns 'mounted' or the upload's url.
+ */
+async function mountOrStart(opts: PushOptions, desc: Descriptor): Promise<string> {
+  const { client, repository } = opts;
+  const from = opts.mountSource(desc.digest);
+  if (from && from !== repository) {
+    const query = `mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from)}`;
+    const mount = await client.request({
+      method: 'POST',
+      path: `/v2/${repository}/blobs/uploads/?${query}`,
+      scopes: [pushScope(repository), `repository:${from}:pull`],
+    });
+    mount.discard();
+    if (mount.status === 201) return 'mounted';
+    const location = mount.status === 202 ? mount.header('location') : undefined;
+    if (location) return location;
+  }
+
+  const start = await client.request({
+    method: 'POST',
+    path: `/v2/${repository}/blobs/uploads/`,
+    scopes: [pushScope(repository)],
+  });
+  if (start.status !== 202) {
+    throw await failure(
+      opts,
+      start,
+      `starting the upload of ${desc.digest} answered ${start.status}`,
+    );
+  }
+  start.discard();
+  const location = start.header('location');
+  if (!location) throw new StackerError(`${opts.what}: the registry gave no upload location`);
+  return location;
 }
 
 function pushScope(repository: string): string {

@@ -53,7 +53,10 @@ export class TransportError extends Error {
 const IDLE_TIMEOUT_MS = 60_000;
 const MAX_REDIRECTS = 5;
 
-const agents = new Map<string, http.Agent>();
+// Keep-alive agents: one for http, one accepting any certificate, one per set of trusted CAs.
+const plainAgent = new http.Agent({ keepAlive: true });
+const anyCertAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+const verifyingAgents = new WeakMap<string[], https.Agent>();
 
 /**
  * Sends a request with Node's http/https modules (keep-alive connections, system CAs plus
@@ -111,17 +114,13 @@ function sendOnce(req: HttpRequest): Promise<IncomingMessage> {
 }
 
 function agentFor(isHttps: boolean, verify: boolean, env: NodeJS.ProcessEnv): http.Agent {
-  if (!isHttps) {
-    const agent = agents.get('http') ?? new http.Agent({ keepAlive: true });
-    agents.set('http', agent);
-    return agent;
-  }
-  const certs = verify ? trustedCertificates(env) : undefined;
-  const key = verify ? `https|${certs?.length}|${env.NODE_EXTRA_CA_CERTS ?? ''}` : 'https|any';
-  let agent = agents.get(key);
+  if (!isHttps) return plainAgent;
+  if (!verify) return anyCertAgent;
+  const certs = trustedCertificates(env);
+  let agent = verifyingAgents.get(certs);
   if (!agent) {
-    agent = new https.Agent({ keepAlive: true, ca: certs, rejectUnauthorized: verify });
-    agents.set(key, agent);
+    agent = new https.Agent({ keepAlive: true, ca: certs });
+    verifyingAgents.set(certs, agent);
   }
   return agent;
 }

@@ -62,7 +62,9 @@ const cases: Case[] = [
   },
   {
     name: 'an import whose content does not match its hash',
-    yaml: `app:\n  from:\n    type: oci\n    url: BASE:busybox\n  imports:\n    - path: data.txt\n      hash: ${'ab'.repeat(32)}\n`,
+    yaml:
+      'app:\n  from:\n    type: oci\n    url: BASE:busybox\n  imports:\n' +
+      `    - path: data.txt\n      hash: ${'ab'.repeat(32)}\n`,
     setup: (dir) => writeFileSync(join(dir, 'data.txt'), 'data'),
     message: /requested hash of .*data\.txt import is different than the actual hash/,
     line: 6,
@@ -84,7 +86,9 @@ const cases: Case[] = [
   },
   {
     name: 'a bind whose source does not exist',
-    yaml: 'app:\n  from:\n    type: oci\n    url: BASE:busybox\n  binds:\n    - /nonexistent/nx-stacker-src -> /mnt\n  run: "true"\n',
+    yaml:
+      'app:\n  from:\n    type: oci\n    url: BASE:busybox\n  binds:\n' +
+      '    - /nonexistent/nx-stacker-src -> /mnt\n  run: "true"\n',
     message: /bind mount source "\/nonexistent\/nx-stacker-src" does not exist/,
     line: 6,
   },

@@ -38,7 +38,7 @@ const cases: Case[] = [
       'c/stacker.yaml': `${prereq('../stacker.yaml')}c:\n${S}`,
     },
     message:
-      /prerequisites make a cycle: .*stacker\.yaml -> .*b\/stacker\.yaml -> .*c\/stacker\.yaml -> .*\/stacker\.yaml/,
+      /cycle: .*stacker\.yaml -> .*b\/stacker\.yaml -> .*c\/stacker\.yaml -> .*stacker\.yaml/,
     file: 'c/stacker.yaml',
     line: 3,
   },

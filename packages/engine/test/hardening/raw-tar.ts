@@ -7,7 +7,10 @@
 
 export interface RawEntry {
   name: string;
-  /** ustar typeflag: '0' file, '1' hard link, '2' symlink, '3' char, '4' block, '5' dir, '6' fifo, 'x' PAX, 'L' GNU long name, ... */
+  /**
+   * ustar typeflag: '0' file, '1' hard link, '2' symlink, '3' char, '4' block, '5' dir,
+   * '6' fifo, 'x' PAX, 'L' GNU long name, or anything else to test.
+   */
   type?: string;
   mode?: number;
   uid?: number;

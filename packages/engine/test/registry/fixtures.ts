@@ -226,8 +226,11 @@ export async function seed(args: {
   registry: TestRegistry;
   dest: string;
   authFile?: string;
+  /** `v2s2`: push a Docker schema 2 manifest instead of the layout's OCI one. */
+  format?: 'v2s2';
 }): Promise<void> {
   const flags = ['--dest-tls-verify=false', '--all'];
+  if (args.format) flags.push('--format', args.format);
   if (args.authFile) flags.push('--dest-authfile', args.authFile);
   const to = `docker://${args.registry.host}/${args.dest}`;
   await run('skopeo', ['copy', ...flags, `oci:${args.layout}:${args.tag}`, to]);

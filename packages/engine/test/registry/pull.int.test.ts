@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { OciLayout } from '../../src/oci/layout';
-import type { Descriptor } from '../../src/oci/types';
+import type { Descriptor, ImageManifest } from '../../src/oci/types';
 import {
   buildIn,
   busyboxLayout,
@@ -135,6 +135,44 @@ app:
   for (const r of served) {
     assert.match(r.path, /^\/v2\/library\/busybox\/manifests\/1\.0$/, `${r.method} ${r.path}`);
   }
+});
+
+test('a Docker schema 2 image is kept with OCI media types, as stacker keeps it', async (t) => {
+  if (!requireRoot(t)) return;
+  await seed({
+    layout: await busyboxLayout(),
+    tag: 'busybox',
+    registry,
+    dest: 'library/busybox:docker',
+    authFile,
+    format: 'v2s2',
+  });
+  const dir = tempDir(t);
+  project(
+    dir,
+    `
+app:
+  from: {type: docker, url: "docker://${registry.host}/library/busybox:docker", insecure: true}
+  run: echo ok > /ok
+`,
+  );
+  await buildIn(dir, { env: env() });
+  assert.equal(readFileSync(join(umociUnpack(t, join(dir, 'oci'), 'app'), 'ok'), 'utf8'), 'ok\n');
+
+  const bases = await OciLayout.open(join(dir, '.stacker/layer-bases/oci'), { create: false });
+  const desc = bases.resolveTag(`${registry.host}/library/busybox:docker@linux-amd64`);
+  assert.equal(desc?.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+  const manifest = await bases.readJson<ImageManifest>(desc as Descriptor);
+  assert.equal(manifest.config.mediaType, 'application/vnd.oci.image.config.v1+json');
+  assert.deepEqual(
+    manifest.layers.map((l) => l.mediaType),
+    ['application/vnd.oci.image.layer.v1.tar+gzip'],
+  );
+
+  // The next build still only asks for the manifest: the Docker one is kept too.
+  await registry.clearLog();
+  await buildIn(dir, { env: env() });
+  for (const r of await registry.served()) assert.match(r.path, /\/manifests\/docker$/);
 });
 
 test('two tags of one repository have their own cache slots (unlike stacker)', async (t) => {
