@@ -28,9 +28,6 @@ export const SOURCE_DATE_EPOCH = 1_700_000_000;
 /** Generates (or finds) the benchmark data under `dir`. */
 export async function benchData(dir: string, log: (m: string) => void): Promise<BenchData> {
   mkdirSync(dir, { recursive: true });
-  // The data holds HTML files and dangling symlinks Biome would check as our sources; a
-  // nested Biome config excluding everything keeps `npm run check` clean.
-  writeFileSync(join(dir, 'biome.json'), '{ "root": false, "files": { "includes": ["!**/*"] } }\n');
   const mirror = aptMirror();
   const rootfs = debianRootfs(join(dir, 'rootfs'), mirror, log);
   const ociDir = join(dir, 'oci');

@@ -61,15 +61,17 @@ export function seconds(s: number): string {
 /** The rows as a Markdown table (readable as plain text too). */
 export function markdownTable(rows: Row[]): string {
   const head = ['measurement', 'ours', 'reference', 'ratio', 'goal', 'met?'];
-  const cells = rows.map((r) => [
-    r.measurement,
-    r.ours,
-    r.reference,
-    r.ratio,
-    r.goal,
-    r.met === undefined ? '-' : r.met ? 'yes' : 'NO',
-  ]);
-  for (const row of cells) row.forEach((v, i) => (row[i] = v.replaceAll('|', '\\|')));
+  // A `|` inside a cell (tar | pigz) would end the cell.
+  const cells = rows.map((r) =>
+    [
+      r.measurement,
+      r.ours,
+      r.reference,
+      r.ratio,
+      r.goal,
+      r.met === undefined ? '-' : r.met ? 'yes' : 'NO',
+    ].map((v) => v.replaceAll('|', '\\|')),
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');

@@ -43,16 +43,20 @@ export interface Case {
 
 /**
  * Measures several operations round-robin (all once, then all again, ...) so a change in
- * the machine's load during the run (other jobs, page cache) affects them alike. Returns
+ * the machine's load during the run (other jobs, page cache) affects them alike. A first,
+ * untimed round puts every case in the state the others leave behind (the first case would
+ * otherwise be the only one that starts without a previous run's files to delete). Returns
  * the timings by case name.
  */
 export async function measureRounds(runs: number, cases: Case[]): Promise<Map<string, Timing>> {
   const timings = new Map<string, Timing>(cases.map((c) => [c.name, { runs: [] }]));
-  for (let i = 0; i < runs; i++) {
+  for (let i = -1; i < runs; i++) {
     for (const c of cases) {
       const [seconds] = (await measure({ runs: 1, prepare: c.prepare, fn: c.fn })).runs;
-      timings.get(c.name)!.runs.push(seconds!);
-      if (process.env.BENCH_VERBOSE) console.error(`bench:   ${c.name}: ${seconds!.toFixed(3)} s`);
+      if (i >= 0) timings.get(c.name)!.runs.push(seconds!);
+      if (process.env.BENCH_VERBOSE) {
+        console.error(`bench:   ${c.name}: ${seconds!.toFixed(3)} s${i < 0 ? ' (warm-up)' : ''}`);
+      }
     }
   }
   return timings;

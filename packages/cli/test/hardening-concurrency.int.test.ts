@@ -87,6 +87,7 @@ test('two builds of the same file at once: one waits, says for whom, both succee
   assert.equal(codeA, 0, a.stderr());
   assert.equal(codeB, 0, b.stderr());
   assert.match(b.stderr(), new RegExp(`first: waiting for build in process ${a.child.pid}\\b`));
+  assert.match(b.stderr(), /first: reused the layer the other build produced/);
 
   // The result is the image an undisturbed build makes, complete and readable.
   const clean = tempDir(t);

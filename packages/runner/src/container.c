@@ -3,8 +3,9 @@
  *
  * Contract: the overlay stack is already mounted at `rootfs`, so LXC sees a plain directory
  * rootfs. The lxcpath dir is created when missing (its parent must exist); LXC keeps
- * nothing in it for these containers (its command socket is abstract). The config file holds every lxc.* item except the rootfs path and the log, which
- * are set here; nothing else (no Debian common.conf: its lxcfs hook costs 0.5 s a start).
+ * nothing in it for these containers (its command socket is abstract). The config file
+ * holds every lxc.* item except the rootfs path and the log, which are set here; nothing
+ * else (no Debian common.conf: its lxcfs hook costs 0.5 s a start).
  * LXC runs in the foreground in this process (this process becomes the LXC monitor) with
  * LXC's init as PID 1 of the container, and the command inherits this process's stdio:
  *   - lxc.console.path = none is not needed for that: in application mode LXC only puts a
@@ -12,8 +13,9 @@
  *   - the engine's config must not set lxc.console.* or lxc.tty.* to anything else.
  * Returns the wait status of the command as LXC's init reports it (a command killed by
  * signal N appears as an exit with 128+N; a command that cannot be executed, e.g. missing
- * from the rootfs, appears as exit 255 and LXC's init says nothing about it). A failure to start dies with LXC's first ERROR
- * line as the detail, taken from the log file (or from an in-memory log when none is given).
+ * from the rootfs, appears as exit 255 and LXC's init says nothing about it). A failure to
+ * start dies with LXC's first ERROR line as the detail, taken from the log file (or from an
+ * in-memory log when none is given).
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -54,14 +54,30 @@ export async function buildLayer(
   }
   ctx.log.info(`${layer.name}: building (${reuse.reason})`);
 
-  // Build, holding the layer's lock so two builds never share its upper dir.
+  // Build, holding the layer's lock so two builds never share its upper dir. A build we had
+  // to wait for may have produced exactly this layer: look again before building.
+  let waited = false;
   const built = await withLock(
     ctx.roots.lockPath(layer.name),
-    () => produceLayer({ ctx, layer, file, base }),
-    { onWait: (pid) => ctx.log.info(`${layer.name}: waiting for build in process ${pid}`) },
+    async () => {
+      const meanwhile = waited ? await findReusable(ctx, layer, key, parts) : undefined;
+      if (meanwhile?.entry) return { reused: meanwhile.entry };
+      return produceLayer({ ctx, layer, file, base });
+    },
+    {
+      onWait: (pid) => {
+        waited = true;
+        ctx.log.info(`${layer.name}: waiting for build in process ${pid}`);
+      },
+    },
   ).catch((err: unknown) => {
     throw wrapError(err, 'build failed', { file: layer.file, layer: layer.name });
   });
+  if ('reused' in built) {
+    await finish(ctx, layer, base, built.reused);
+    ctx.log.info(`${layer.name}: reused the layer the other build produced (key ${short(key)})`);
+    return outcome(layer, key, 'reused', 'built meanwhile', built.reused.result, 0, started);
+  }
 
   const entry = { key, file: layer.file, name: layer.name, parts, result: built.result };
   ctx.cache.put(entry);

@@ -44,7 +44,7 @@ export interface BuildOptions {
   debug?: boolean;
   log: Logger;
   signal?: AbortSignal;
-  /** Environment the build reads (SOURCE_DATE_EPOCH, passthrough variables); default process.env. */
+  /** Environment the build reads (SOURCE_DATE_EPOCH, passthrough variables); default: ours. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -63,7 +63,8 @@ export function resolveDirs(opts: BuildOptions): {
   };
   if (dirs.rootsDir.includes(':')) {
     throw new StackerError(
-      `using ':' in the name of --roots-dir (${dirs.rootsDir}) is forbidden due to overlay constraints`,
+      `using ':' in the name of --roots-dir (${dirs.rootsDir}) is forbidden ` +
+        'due to overlay constraints',
       {},
       'choose a roots dir whose path has no colon',
     );

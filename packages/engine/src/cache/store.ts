@@ -39,7 +39,10 @@ export class BuildCache {
     this.dir = join(stackerDir, 'cache');
   }
 
-  /** The entry stored under `key`, or undefined. Unreadable or old-format entries count as absent. */
+  /**
+   * The entry stored under `key`, or undefined. Unreadable or old-format entries count as
+   * absent.
+   */
   get(key: string): CacheEntry | undefined {
     return this.read(join(this.dir, `${key}.json`));
   }

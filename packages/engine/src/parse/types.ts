@@ -28,7 +28,10 @@ export interface From {
 
 /** One entry of `imports` (or of the deprecated `import`). */
 export interface Import {
-  /** Absolute local path (a trailing `/` kept when written), or a url (`http(s)://`, `stacker://`). */
+  /**
+   * Absolute local path (a trailing `/` kept when written), or a url (`http(s)://`,
+   * `stacker://`).
+   */
   path: string;
   /** Expected sha256, lower-case hex without `sha256:`. */
   hash?: string;

@@ -1,27 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  createReadStream,
-  openSync,
-  readdirSync,
-  readSync,
-  renameSync,
-} from 'node:fs';
+import { chmodSync, closeSync, openSync, readdirSync, readSync, renameSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { StackerError } from '../errors';
 import type { Logger } from '../log';
-import { DigestStream } from '../oci/digest';
 import {
   MEDIA_TYPE_DOCKER_LAYER_TAR_GZIP,
   MEDIA_TYPE_LAYER_TAR,
   MEDIA_TYPE_LAYER_TAR_GZIP,
 } from '../oci/types';
 import { errnoCode } from '../util/fs';
+import { readBlob } from './blob-reader';
 import { TarReader } from './extract-tar-reader';
 import { LayerWriter } from './extract-writer';
 
@@ -95,36 +84,21 @@ export async function extractLayer(opts: ExtractOptions): Promise<ExtractResult>
   return { extracted };
 }
 
-/** Blob -> digest check -> (gunzip) -> tar reader -> writer, in one pass. */
+/**
+ * Blob -> (gunzip) -> tar reader -> writer, in one pass, then the digest check. The blob is
+ * read, hashed and decompressed on another thread (see readBlob) while this one writes.
+ */
 async function unpack(opts: ExtractOptions, reader: TarReader, writer: LayerWriter) {
-  const compressed = new DigestStream();
-  const sink = new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _encoding, done) {
-      try {
-        reader.push(chunk);
-      } catch (err) {
-        return done(err as Error);
-      }
-      if (writer.needsFlush) writer.flush().then(() => done(), done);
-      else done();
-    },
-    final(done) {
-      try {
-        reader.end();
-        if (compressed.digest !== opts.digest) {
-          throw new Error(`content does not match its digest (it hashes to ${compressed.digest})`);
-        }
-      } catch (err) {
-        return done(err as Error);
-      }
-      writer.finish().then(() => done(), done);
-    },
-  });
-
-  const source = createReadStream(opts.blobPath, { highWaterMark: 1 << 20 });
-  const stages = isGzip(opts.blobPath) ? [createGunzip({ chunkSize: 1 << 18 })] : [];
-  await pipeline([source, compressed, ...stages, sink]);
+  const blob = readBlob(opts.blobPath, { gzip: isGzip(opts.blobPath) });
+  for await (const chunk of blob.chunks) {
+    reader.push(chunk);
+    if (writer.needsFlush) await writer.flush();
+  }
+  reader.end();
+  if (blob.digest() !== opts.digest) {
+    throw new Error(`content does not match its digest (it hashes to ${blob.digest()})`);
+  }
+  await writer.finish();
 }
 
 /** gzip's magic bytes 1f 8b. */
