@@ -114,7 +114,7 @@ test('--debug shows the overlay lower dirs, the container config and the liblxc 
   assert.match(r.stderr, /liblxc log: .*lxc-parent\.log/);
 });
 
-test('two builds of different files at once share the roots, stacker and OCI dirs safely', async (t) => {
+test('two builds of different files at once share roots, stacker and OCI dirs', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
   const base = await busyboxLayout();

@@ -37,7 +37,8 @@ probe:
     hostname > /mnt/shared/hostname
     echo "$STACKER_LAYER_NAME $FROM_BUILD_ENV $PASSED_THROUGH \${HIDDEN:-unset}" > /mnt/shared/env
     cat /stacker/imports/input.txt > /mnt/shared/import
-    if touch /stacker/imports/new 2>/dev/null; then echo rw; else echo ro; fi > /mnt/shared/imports-mode
+    if touch /stacker/imports/new 2>/dev/null; then echo rw; else echo ro; fi \
+      > /mnt/shared/imports-mode
     pwd > /mnt/shared/cwd
 `,
   });
@@ -135,7 +136,7 @@ old:
   assert.ok(!existsSync(join(rootfs, '.stacker')));
 });
 
-test('image directives reach the config: entrypoint, full_command, volumes, user, workdir', async (t) => {
+test('image directives reach the config: entrypoint, full_command, volumes, ...', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
   writeFiles(dir, {

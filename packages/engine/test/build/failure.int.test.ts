@@ -33,7 +33,7 @@ second:
   });
 }
 
-test('a failing run step fails the build with a located error and leaves nothing mounted', async (t) => {
+test('a failing run step fails with a located error and leaves nothing mounted', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
   await project(dir, 'echo good > /good');
@@ -150,7 +150,7 @@ app:
   );
 });
 
-test('--on-run-failure runs its command in the failed container, then the build fails', async (t) => {
+test('--on-run-failure runs its command in the failed container, then fails', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
   await project(dir, 'echo partial > /partial; false');

@@ -76,7 +76,7 @@ describe('runContainer', { skip: needsRoot }, () => {
     assert.equal(existsSync(join(stack.lower, 'made')), false);
   });
 
-  test('deleting a lower file leaves a 0:0 character device whiteout in the upper dir', async () => {
+  test('deleting a lower file leaves a 0:0 char device whiteout in the upper dir', async () => {
     const result = await runSh(stack, 'rm /etc/lowerfile && test ! -e /etc/lowerfile');
     assert.equal(result.exitCode, 0);
     const whiteout = lstatSync(join(stack.upper, 'etc', 'lowerfile'));
