@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeSingleLayerImage } from '../../packages/engine/src/bases/single-layer-image';
 import { readXattrs } from '../../packages/engine/src/native/xattrs';
 import { OciLayout } from '../../packages/engine/src/oci/layout';
 import type { Descriptor } from '../../packages/engine/src/oci/types';
-import { packLayer } from '../../packages/engine/src/pack/pack-layer';
-import { hostArch } from '../../packages/engine/src/parse';
 import { type Change, syntheticChange } from './change';
 import { aptMirror, debianRootfs, type Mirror } from './debian';
 
@@ -53,29 +52,15 @@ async function baseImage(ociDir: string, rootfs: string, log: (m: string) => voi
   rmSync(ociDir, { recursive: true, force: true });
   const layout = await OciLayout.open(ociDir, { create: true });
   const xattrs = await readXattrs(rootfs, { stripOverlay: false });
-  const layer = await packLayer({
-    dir: rootfs,
+  const { layer } = await writeSingleLayerImage({
     layout,
+    dir: rootfs,
+    tag: BASE_TAG,
     xattrs,
     sourceDateEpoch: SOURCE_DATE_EPOCH,
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    createdBy: 'debootstrap --variant=minbase',
   });
-  const created = new Date(SOURCE_DATE_EPOCH * 1000).toISOString();
-  const manifest = await layout.writeImage({
-    manifest: {
-      schemaVersion: 2,
-      config: { mediaType: '', digest: '', size: 0 },
-      layers: [layer.descriptor],
-    },
-    config: {
-      created,
-      architecture: hostArch(),
-      os: 'linux',
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
-      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      history: [{ created, created_by: 'debootstrap --variant=minbase' }],
-    },
-  });
-  await layout.updateTags([{ name: BASE_TAG, descriptor: manifest }]);
   const saved = { baseLayer: layer.descriptor, baseTarSize: layer.uncompressedSize };
   writeFileSync(stamp, JSON.stringify(saved));
   return saved;

@@ -14,9 +14,8 @@ import { dirname, join } from 'node:path';
 import { StackerError } from '../errors';
 import { OciLayout } from '../oci/layout';
 import type { Descriptor } from '../oci/types';
-import { packLayer } from '../pack/pack-layer';
-import { hostArch } from '../parse';
 import { DEFAULT_PATH } from '../run/environment';
+import { writeSingleLayerImage } from './single-layer-image';
 
 /**
  * Writes a one-layer busybox image, made offline from a statically linked busybox (Debian's
@@ -38,29 +37,18 @@ export async function writeBusyboxImage(opts: {
       'install the busybox-static package (apt-get install busybox-static)',
     );
   }
-  const sde = opts.sourceDateEpoch ?? 0;
-  const created = `${new Date(sde * 1000).toISOString().slice(0, 19)}Z`;
   const root = mkdtempSync(join(tmpdir(), 'nx-stacker-busybox-'));
   try {
     makeRootfs(root, busybox);
-    const layout = await OciLayout.open(opts.ociDir, { create: true });
-    const layer = await packLayer({ dir: root, layout, sourceDateEpoch: sde, xattrs: new Map() });
-    const manifest = await layout.writeImage({
-      manifest: {
-        schemaVersion: 2,
-        config: { mediaType: '', digest: '', size: 0 },
-        layers: [layer.descriptor],
-      },
-      config: {
-        created,
-        architecture: hostArch(),
-        os: 'linux',
-        config: { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ['/bin/sh'] },
-        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-        history: [{ created, created_by: 'nx-stacker busybox base image' }],
-      },
+    const { manifest } = await writeSingleLayerImage({
+      layout: await OciLayout.open(opts.ociDir, { create: true }),
+      dir: root,
+      tag: opts.tag,
+      xattrs: new Map(),
+      sourceDateEpoch: opts.sourceDateEpoch ?? 0,
+      config: { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ['/bin/sh'] },
+      createdBy: 'nx-stacker busybox base image',
     });
-    await layout.updateTags([{ name: opts.tag, descriptor: manifest }]);
     return manifest;
   } finally {
     rmSync(root, { recursive: true, force: true });
