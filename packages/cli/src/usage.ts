@@ -33,15 +33,8 @@ GLOBAL OPTIONS:
    --version, -v        print the version
 `;
 
-export const BUILD_USAGE = `NAME:
-   nx-stacker build - builds a new OCI image from a stacker.yaml file
-
-USAGE:
-   nx-stacker build [command options]
-
-OPTIONS:
-   --stacker-file value, -f value  the input stackerfile (default: "stacker.yaml")
-   --no-cache                      don't use the previous build cache
+/** The flags `build` and `recursive-build` share. */
+const BUILD_FLAGS_USAGE = `   --no-cache                      don't use the previous build cache
    --substitute value              variable to substitute in stackerfiles (KEY=VALUE, repeatable)
    --substitute-file value         file containing variables to substitute in stackerfiles
    --on-run-failure value          command to run inside the container if run fails
@@ -53,6 +46,16 @@ OPTIONS:
    --annotations-namespace value   namespace of the annotations added to manifests
                                    (default: "io.stackeroci")
 `;
+
+export const BUILD_USAGE = `NAME:
+   nx-stacker build - builds a new OCI image from a stacker.yaml file
+
+USAGE:
+   nx-stacker build [command options]
+
+OPTIONS:
+   --stacker-file value, -f value  the input stackerfile (default: "stacker.yaml")
+${BUILD_FLAGS_USAGE}`;
 
 export const RECURSIVE_BUILD_USAGE = `NAME:
    nx-stacker recursive-build - finds the stacker files under a directory and builds them all,
@@ -65,18 +68,7 @@ OPTIONS:
    --stacker-file-pattern value, -p value  regular expression the paths of stacker files match
                                            (default: "\\/stacker.yaml$")
    --search-dir value, -d value            directory to search for stacker files (default: ".")
-   --no-cache                      don't use the previous build cache
-   --substitute value              variable to substitute in stackerfiles (KEY=VALUE, repeatable)
-   --substitute-file value         file containing variables to substitute in stackerfiles
-   --on-run-failure value          command to run inside the container if run fails
-   --shell-fail                    exec /bin/sh inside the container if run fails
-   --layer-type value              set the output layer type (only tar so far) (default: "tar")
-   --no-verity, --no-squashfs-verity  accepted for compatibility (no effect on tar layers)
-   --require-hash                  require all remote imports to have a hash
-   --order-only                    show the build order without building anything
-   --annotations-namespace value   namespace of the annotations added to manifests
-                                   (default: "io.stackeroci")
-`;
+${BUILD_FLAGS_USAGE}`;
 
 export const CHROOT_USAGE = `NAME:
    nx-stacker chroot - runs a command (a shell by default) in a temporary copy of a built layer
