@@ -96,7 +96,15 @@ describe('nx-stacker in an Nx workspace', () => {
     const projects = JSON.parse(ws.nxOk(['show', 'projects', '--json'])) as string[];
     assert.deepEqual(projects.sort(), ['app', 'base', 'child', 'other']);
     const app = JSON.parse(ws.nxOk(['show', 'project', 'app', '--json']));
-    assert.deepEqual(Object.keys(app.targets).sort(), ['base', 'build', 'mid', 'side', 'top']);
+    assert.deepEqual(Object.keys(app.targets).sort(), [
+      'base',
+      'build',
+      'mid',
+      'nx-release-publish',
+      'publish',
+      'side',
+      'top',
+    ]);
     assert.match(app.targets.mid.metadata.description, /Build layer mid of app\/stacker.yaml/);
   });
 
@@ -228,5 +236,30 @@ describe('nx-stacker in an Nx workspace', () => {
     assert.notEqual(failed.status, 0);
     assert.match(failed.output, /error: .*broken\/stacker\.yaml:4:3: .*unknown directive rnu/);
     assert.equal(ws.nx(['run', 'other:build']).status, 0);
+  });
+
+  test('layerTypes in the plugin options add squashfs images next to the tar ones', (t) => {
+    if (skip || !requireRoot(t)) return;
+    ws.write('nx.json', {
+      plugins: [
+        { plugin: 'nx-stacker', exclude: ['typed/**'] },
+        {
+          plugin: 'nx-stacker',
+          include: ['typed/**'],
+          options: { layerTypes: ['tar', 'squashfs'] },
+        },
+      ],
+    });
+    ws.write('typed/stacker.yaml', OTHER.replace('other:', 'typed:'));
+    ws.nxOk(['run', 'typed:build']);
+    const oci = join(ws.root, 'dist/stacker/typed/oci');
+    const tags = execFileSync('umoci', ['ls', '--layout', oci]).toString().trim().split('\n');
+    assert.deepEqual(tags.sort(), ['typed', 'typed-squashfs']);
+    const raw = execFileSync('skopeo', ['inspect', '--raw', `oci:${oci}:typed-squashfs`]);
+    const layers = JSON.parse(raw.toString()).layers as { mediaType: string }[];
+    assert.match(
+      layers.at(-1)?.mediaType ?? '',
+      /^application\/vnd\.stacker\.image\.layer\.squashfs/,
+    );
   });
 });

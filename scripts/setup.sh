@@ -9,8 +9,10 @@ packages=(
   busybox-static                             # offline base images for the examples and tests
   umoci skopeo                               # independent checks of the OCI layouts we write
   squashfs-tools pigz attr git ca-certificates
+  erofs-utils cryptsetup-bin                 # --layer-type erofs; verity data (veritysetup)
   docker-registry apache2-utils openssl      # registry, htpasswd and certificates for the tests
   debootstrap                                # npm run bench: the Debian base it measures on
+  uidmap                                     # rootless builds: newuidmap and newgidmap
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -20,6 +20,8 @@ export const globalOptions = {
   'no-progress': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
+  /** Hidden: marks the copy of nx-stacker that main.ts starts in a user namespace. */
+  'internal-userns': { type: 'boolean' },
 } as const;
 
 export interface GlobalFlags {
@@ -33,6 +35,7 @@ export interface GlobalFlags {
   'log-file'?: string;
   'log-timestamp'?: boolean;
   'storage-type'?: string;
+  'internal-userns'?: boolean;
 }
 
 /** The three storage dirs, resolved as stacker resolves them. */

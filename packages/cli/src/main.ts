@@ -1,5 +1,14 @@
 import { parseArgs } from 'node:util';
-import { ENGINE_VERSION, isStackerError, type Logger } from '@nx-stacker/engine';
+import {
+  checkStorageOwner,
+  ENGINE_VERSION,
+  isStackerError,
+  type Logger,
+  needsUserNamespace,
+  runInUserNamespace,
+  StackerError,
+  setRunnerWarningHandler,
+} from '@nx-stacker/engine';
 import type { CommandContext } from './commands/args';
 import { type BuildFlags, buildCommand, buildOptions } from './commands/build';
 import { checkCommand } from './commands/check';
@@ -11,6 +20,7 @@ import { grabCommand } from './commands/grab';
 import { inspectCommand } from './commands/inspect';
 import { publishCommand } from './commands/publish';
 import { recursiveBuildCommand } from './commands/recursive-build';
+import { unprivSetupCommand } from './commands/unpriv-setup';
 import { type GlobalFlags, globalOptions, resolveDirs } from './globals';
 import { cliLogger } from './logger';
 import { BUILD_USAGE, COMMAND_USAGE, MAIN_USAGE } from './usage';
@@ -56,13 +66,70 @@ export async function main(argv: string[]): Promise<number> {
       timestamps: globals['log-timestamp'] ?? false,
     });
     log.debug(`version: ${ENGINE_VERSION}`);
-    return await dispatch({ command, rest, globals, log, debug, signal: controller.signal });
+    setRunnerWarningHandler((message) => log.warn(message));
+    const args = { command, rest, globals, log, debug, signal: controller.signal };
+    const namespaced = await inUserNamespace({ ...args, argv });
+    if (namespaced !== undefined) return namespaced;
+    return await dispatch(args);
   } catch (err) {
     return report(err, debug, controller.signal.aborted);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Commands that extract layers or start containers: they need root, real or namespaced. */
+const PRIVILEGED_COMMANDS = new Set([
+  'build',
+  'recursive-build',
+  'chroot',
+  'exec',
+  'grab',
+  'clean',
+  'gc',
+  'publish',
+]);
+
+/** Of those, the ones that write into the storage dirs (see checkStorageOwner). */
+const WRITING_COMMANDS = new Set(['build', 'recursive-build', 'chroot', 'exec', 'grab']);
+
+/**
+ * Rootless builds: a user other than root runs the privileged commands as a copy of this
+ * CLI, started as root of a user namespace (`--internal-userns` marks that copy), and gets
+ * its exit status; undefined means "go on here". Before that, storage written by another
+ * uid is refused (root and rootless builds cannot share it). `--help` needs no namespace.
+ */
+async function inUserNamespace(args: {
+  argv: string[];
+  command: string;
+  rest: string[];
+  globals: GlobalFlags;
+  signal: AbortSignal;
+}): Promise<number | undefined> {
+  if (!PRIVILEGED_COMMANDS.has(args.command) || asksForHelp(args.rest)) return undefined;
+  if (args.globals['internal-userns']) {
+    if (!needsUserNamespace()) return undefined;
+    throw new StackerError('--internal-userns is for nx-stacker itself: it did not map us to root');
+  }
+
+  const dirs = resolveDirs(args.globals, process.cwd());
+  if (WRITING_COMMANDS.has(args.command)) checkStorageOwner([dirs.stackerDir, dirs.rootsDir]);
+  if (!needsUserNamespace()) return undefined;
+  const self = [process.execPath, ...process.execArgv, process.argv[1] as string];
+  return runInUserNamespace({
+    command: [...self, '--internal-userns', ...args.argv],
+    signal: args.signal,
+  });
+}
+
+/** Whether a command's flags (before its first other argument) include --help or -h. */
+function asksForHelp(rest: string[]): boolean {
+  for (const arg of rest) {
+    if (arg === '--help' || arg === '-h') return true;
+    if (!arg.startsWith('-') || arg === '--') return false;
+  }
+  return false;
 }
 
 async function dispatch(args: {
@@ -105,6 +172,8 @@ async function dispatch(args: {
       return convertCommand(commandContext(args, dirs));
     case 'publish':
       return publishCommand(commandContext(args, dirs));
+    case 'unpriv-setup':
+      return unprivSetupCommand(commandContext(args, dirs));
     default:
       throw new UsageError(`No help topic for '${args.command}'\n\n${MAIN_USAGE}`);
   }

@@ -16,6 +16,7 @@ COMMANDS:
    check            checks that this machine can build (kernel, overlayfs, LXC, privileges)
    convert          converts a Dockerfile into a stacker file (best effort)
    publish          publishes built layers to a registry or an OCI layout
+   unpriv-setup     lets a user build without root (subordinate ids, storage dirs)
    help             shows a list of commands or help for one command
 
 GLOBAL OPTIONS:
@@ -39,8 +40,10 @@ const BUILD_FLAGS_USAGE = `   --no-cache                      don't use the prev
    --substitute-file value         file containing variables to substitute in stackerfiles
    --on-run-failure value          command to run inside the container if run fails
    --shell-fail                    exec /bin/sh inside the container if run fails
-   --layer-type value              set the output layer type (only tar so far) (default: "tar")
-   --no-verity, --no-squashfs-verity  accepted for compatibility (no effect on tar layers)
+   --layer-type value              output layer type: tar, squashfs or erofs; repeat it for
+                                   several (tags <layer>, <layer>-squashfs, <layer>-erofs)
+                                   (default: "tar")
+   --no-verity, --no-squashfs-verity  don't append dm-verity data to squashfs/erofs layers
    --require-hash                  require all remote imports to have a hash
    --order-only                    show the build order without building anything
    --annotations-namespace value   namespace of the annotations added to manifests
@@ -145,6 +148,23 @@ OPTIONS:
                                       (default: "stacker-subs.yaml")
 `;
 
+export const UNPRIV_SETUP_USAGE = `NAME:
+   nx-stacker unpriv-setup - lets a user build without root (subordinate ids, storage dirs)
+
+USAGE:
+   sudo nx-stacker unpriv-setup [command options]
+
+   Run as root. Adds a range of 65536 subordinate ids for the user to /etc/subuid and
+   /etc/subgid when it has none, creates the stacker and roots dirs (the stacker dir must not
+   exist yet), checks overlayfs and LXC there, and gives both dirs to the user. The user's
+   builds then run rootless, in a user namespace (newuidmap and newgidmap: package uidmap).
+
+OPTIONS:
+   --uid value       the user's uid (default: $SUDO_UID)
+   --gid value       the user's gid (default: $SUDO_GID)
+   --username value  the user's name (default: $SUDO_USER)
+`;
+
 /** Usage of each command, for `nx-stacker help <command>`. */
 export const PUBLISH_USAGE = `NAME:
    nx-stacker publish - publishes built layers to a registry or an OCI layout
@@ -169,7 +189,8 @@ OPTIONS:
                                            in the process list
    --skip-tls                              accept any certificate from the registry, or http
    --image value                           publish only this layer (repeatable)
-   --layer-type value                      layer type to publish (only tar so far)
+   --layer-type value                      layer type to publish: tar, squashfs or erofs
+                                           (repeatable; default: tar)
    --show-only                             print what would be published, publish nothing
    --force                                 publish a layer's tagged image even when it is not
                                            up to date with the stacker file
@@ -187,4 +208,5 @@ export const COMMAND_USAGE: Record<string, string> = {
   check: CHECK_USAGE,
   convert: CONVERT_USAGE,
   publish: PUBLISH_USAGE,
+  'unpriv-setup': UNPRIV_SETUP_USAGE,
 };

@@ -58,7 +58,7 @@ describe('nx-stacker check', { skip: rootSkip() }, () => {
     );
   });
 
-  test('without root, says builds need it and what was left unchecked', (t) => {
+  test('without root or subordinate ids, says how to build rootless and what was unchecked', (t) => {
     const dir = temp(t);
     chmodSync(dir, 0o777);
     const r = spawnSync(
@@ -67,8 +67,9 @@ describe('nx-stacker check', { skip: rootSkip() }, () => {
       { cwd: dir, encoding: 'utf8' },
     );
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /^problem: running as uid 65534: .*rootless builds do not exist yet/m);
-    assert.match(r.stderr, /^ {2}hint: run nx-stacker as root/m);
+    assert.match(r.stderr, /^ok: running as uid 65534: builds run rootless, in a user namespace/m);
+    assert.match(r.stderr, /^problem: \/etc\/subuid .*nobody.* no subordinate ids/m);
+    assert.match(r.stderr, /^ {2}hint: as root: nx-stacker unpriv-setup --username nobody /m);
     assert.match(r.stderr, /^problem: whiteouts, overlay mounts and containers .* not checked/m);
   });
 });

@@ -88,7 +88,7 @@ test('a bad stacker file fails with the file, line and a hint, and no stack trac
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace without --debug');
 });
 
-test('a non-root user is told what the build needs before anything happens', async (t) => {
+test('a user without subordinate ids is told what to do before anything happens', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
   chmodSync(dir, 0o777);
@@ -99,7 +99,8 @@ test('a non-root user is told what the build needs before anything happens', asy
     { cwd: dir, encoding: 'utf8' },
   );
   assert.equal(r.status, 1, r.stderr);
-  assert.match(r.stderr, /building needs root/);
+  assert.match(r.stderr, /no idmap and not root, can't run nx-stacker as nobody/);
+  assert.match(r.stderr, /hint: .*sudo nx-stacker unpriv-setup --username nobody/);
   assert.ok(!existsSync(join(dir, 'roots')), 'nothing created');
 });
 

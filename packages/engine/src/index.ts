@@ -9,6 +9,7 @@ export type { LayerOutcome } from './build/context';
 export { findExports, type LayerExport } from './build/export';
 export type { BuildOptions } from './build/options';
 export { CACHE_VERSION, definitionHash } from './cache/key';
+export { resultManifests } from './cache/store';
 export { type CheckItem, checkHost, formatHostCheck, type HostCheck } from './check/check';
 export { type ChrootOptions, chroot, DEFAULT_SHELL } from './chroot/chroot';
 export { clean } from './clean/clean';
@@ -24,7 +25,10 @@ export { DEFAULT_STACKER_FILE_PATTERN, findStackerFiles } from './discover/stack
 export { formatLocation, isStackerError, type Location, StackerError } from './errors';
 export { type GrabOptions, grab } from './grab/grab';
 export { formatInspect, humanBytes, type InspectedImage, inspectImages } from './inspect/inspect';
+export { layerTagName } from './layer-types/types';
 export { type Logger, memoryLogger, silentLogger } from './log';
+export type { IdMapping, UserNamespaceMap } from './native/runner';
+export { setRunnerWarningHandler } from './native/warnings';
 export { OciLayout } from './oci/layout';
 export type { Descriptor, ImageConfig, ImageManifest } from './oci/types';
 export { buildSubstitutions, loadStackerFiles, parseStackerText, splitShellWords } from './parse';
@@ -32,5 +36,15 @@ export type { Layer, StackerFile } from './parse/types';
 export { type BuildPlan, planBuild, stackerUrlLayer } from './plan/order';
 export type { PublishOptions } from './publish/options';
 export { type PublishedImage, publish } from './publish/publish';
+export { type UnprivSetupOptions, unprivSetup } from './rootless/unpriv-setup';
+export {
+  checkStorageOwner,
+  commandInUserNamespace,
+  currentUser,
+  type HostUser,
+  needsUserNamespace,
+  runInUserNamespace,
+  userNamespaceMap,
+} from './rootless/user-namespace';
 export { type BuiltLayer, findBuiltLayer, listBuiltLayers } from './snapshot/built-layer';
 export { ENGINE_VERSION } from './version';

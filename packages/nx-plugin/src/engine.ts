@@ -27,9 +27,12 @@ export const {
   ENGINE_VERSION,
   findExports,
   isStackerError,
+  layerTagName,
   loadStackerFiles,
   OciLayout,
   planBuild,
+  publish,
+  resultManifests,
   StackerError,
 } = engine;
 

@@ -40,7 +40,14 @@ test('a project is named from project.json, else package.json, else its path', a
 test('every layer gets a target and the build target depends on all of them', async (t) => {
   const root = workspace(t, { 'img/stacker.yaml': chain });
   const projects = await nodes(root, ['img/stacker.yaml']);
-  assert.deepEqual(Object.keys(projects.img?.targets ?? {}), ['base', 'app', 'tool', 'build']);
+  assert.deepEqual(Object.keys(projects.img?.targets ?? {}), [
+    'base',
+    'app',
+    'tool',
+    'build',
+    'publish',
+    'nx-release-publish',
+  ]);
   assert.deepEqual(target(projects, 'img', 'build').dependsOn, ['base', 'app', 'tool']);
   assert.equal(target(projects, 'img', 'build').executor, 'nx-stacker:build');
   assert.deepEqual(target(projects, 'img', 'app').options, {
@@ -64,6 +71,8 @@ test('target names need no quoting and never clash with the build target', async
   assert.deepEqual(Object.keys(projects.img?.targets ?? {}).sort(), [
     'build',
     'layer-build',
+    'nx-release-publish',
+    'publish',
     'v1.0-x',
     'web-app',
   ]);
@@ -159,6 +168,18 @@ test('an imported file is an input, an imported directory its whole tree', async
     { fileset: '{workspaceRoot}/img/conf.txt', includeIgnored: true },
     { fileset: '{workspaceRoot}/img/files/**/*', includeIgnored: true },
   ]);
+});
+
+test('an overlay_dirs source is an input: its whole tree', async (t) => {
+  const root = workspace(t, {
+    'img/stacker.yaml': layer('a', 'type: scratch', '  overlay_dirs:\n    - source: extra\n'),
+    'img/extra/one': '1',
+  });
+  const projects = await nodes(root, ['img/stacker.yaml']);
+  const filesets = target(projects, 'img', 'a').inputs?.filter(
+    (i) => typeof i === 'object' && 'fileset' in i,
+  );
+  assert.deepEqual(filesets, [{ fileset: '{workspaceRoot}/img/extra/**/*', includeIgnored: true }]);
 });
 
 test('a local OCI base in another project makes that project build it first', async (t) => {

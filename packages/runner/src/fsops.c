@@ -15,6 +15,11 @@
  *   - mknod replaces an existing non-directory (unlink first); its mode is used as given
  *     (no umask), so a whiteout is "c 0 0" with mode 0, as overlayfs makes them; kind p
  *     makes a FIFO and ignores major/minor. Owner is the runner's (root);
+ *   - where device nodes cannot be made (EPERM: a user namespace, where only whiteouts are
+ *     allowed), a character or block device other than 0:0 becomes an empty regular file
+ *     with the same mode, and a warning line names it. An image built on it still runs;
+ *     the device only matters if a run step uses it, and is then only missing. Whiteouts
+ *     never fall back: without them lower files would show through;
  *   - setxattr acts on the entry itself, never through a final symlink. Linux refuses
  *     user.* xattrs on anything but regular files and directories, so such requests are
  *     skipped (counted under --verbose) instead of failing: they cannot exist on Linux;
@@ -247,6 +252,26 @@ static void check_op(int root, const struct fs_op *op)
   close(dir);
 }
 
+/* After mknod failed with errno: an empty file in place of a device we may not create (see
+ * the file comment). False when that does not apply; errno is then mknod's again. */
+static bool device_placeholder(int dir, const char *name, const struct fs_op *op)
+{
+  int err = errno;
+  bool device = S_ISCHR(op->mode) || S_ISBLK(op->mode);
+  int fd;
+
+  if (err != EPERM || !device || op->dev == makedev(0, 0))
+    return false;
+  fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, op->mode & 07777);
+  if (fd < 0)
+    die_errno(errno, "fsops: create an empty file in place of device '%s'", op->path);
+  close(fd);
+  warning_line("fsops: device nodes cannot be created here (a user namespace?): '%s' "
+               "(%c %u:%u) is an empty file instead",
+               op->path, S_ISCHR(op->mode) ? 'c' : 'b', major(op->dev), minor(op->dev));
+  return true;
+}
+
 /* Applies one checked operation; returns 1 when it was skipped (see the file comment). */
 static int apply_op(int root, const struct fs_op *op)
 {
@@ -261,7 +286,7 @@ static int apply_op(int root, const struct fs_op *op)
     final_name(&sp, name, sizeof(name));
     if (unlinkat(dir, name, 0) < 0 && errno != ENOENT)
       die_errno(errno, "fsops: remove existing '%s'", op->path);
-    if (mknodat(dir, name, op->mode, op->dev) < 0)
+    if (mknodat(dir, name, op->mode, op->dev) < 0 && !device_placeholder(dir, name, op))
       die_errno(errno, "fsops: mknod '%s'", op->path);
   } else {
     /* The dir fd pins the parent; lsetxattr does not follow the final component. */

@@ -17,6 +17,8 @@ static const char usage_text[] =
     "  nx-stacker-runner run --name N --lxcpath DIR --config FILE --rootfs DIR --upper DIR\n"
     "      --work DIR [--lower DIR ...] [--log FILE] [--log-level LEVEL] [--debug]\n"
     "      [--interactive] [--lxc-cgroups] -- CMD [ARGS...]\n"
+    "  nx-stacker-runner userns [u NSID HOSTID COUNT]... [g NSID HOSTID COUNT]... -- CMD\n"
+    "      [ARGS...]   (CMD as root of a new user namespace, mapped by newuidmap/newgidmap)\n"
     "  nx-stacker-runner fsops ROOT [--verbose]   (operations on stdin, NUL-separated)\n"
     "  nx-stacker-runner xattrs ROOT [--strip-overlay]\n"
     "  nx-stacker-runner version\n";
@@ -101,6 +103,8 @@ int main(int argc, char **argv)
     parse_run_args(argc - 1, argv + 1, &opts);
     return run_main(&opts);
   }
+  if (strcmp(argv[1], "userns") == 0)
+    return userns_main(argc - 1, argv + 1);
   if (strcmp(argv[1], "fsops") == 0)
     return fsops_main(argc - 1, argv + 1);
   if (strcmp(argv[1], "xattrs") == 0)

@@ -107,13 +107,25 @@ static int exit_code_of(int status)
  * hierarchy and creates none: LXC removes its lxc.monitor.<name> and lxc.payload.<name>
  * cgroups only when its monitor exits normally, so a killed run would leave them on the
  * host. The price: the container sees an empty /sys/fs/cgroup, and lxc.cgroup* limits in
- * the config cannot work. */
+ * the config cannot work. In a user namespace (rootless builds) the host's mounts are
+ * locked and cannot be unmounted (EINVAL): an empty read-only tmpfs is mounted over them
+ * instead, which hides them just as well (a user's delegated cgroup would otherwise be
+ * filled with LXC's cgroups). */
 static void hide_cgroups(const struct run_options *o)
 {
+  const char *dir = "/sys/fs/cgroup";
+
   if (o->lxc_cgroups)
     return;
-  if (umount2("/sys/fs/cgroup", MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-    die_errno(errno, "hide /sys/fs/cgroup from liblxc");
+  if (umount2(dir, MNT_DETACH) < 0) {
+    if (errno != EINVAL && errno != ENOENT)
+      die_errno(errno, "hide %s from liblxc", dir);
+    if (errno == EINVAL &&
+        mount("none", dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") <
+            0 &&
+        errno != ENOENT)
+      die_errno(errno, "hide %s from liblxc (cover it with an empty tmpfs)", dir);
+  }
   if (o->debug)
     debug_line("cgroups hidden from liblxc (no cgroup is created)");
 }

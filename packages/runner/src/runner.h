@@ -5,6 +5,7 @@
  * unshare a mount or pid namespace. Modes (see main.c for the command lines):
  *   run     mounts an overlay stack in private namespaces and runs one command in LXC (run.c,
  *           overlay.c, container.c);
+ *   userns  runs a command as root of a new user namespace, for rootless builds (userns.c);
  *   fsops   creates device nodes and sets xattrs that Node cannot (fsops.c);
  *   xattrs  lists (and optionally strips) the xattrs of a tree (xattrs.c);
  *   version prints the liblxc version, for `nx-stacker check` (container.c).
@@ -45,6 +46,7 @@ struct run_options {
 
 /* Mode entry points; each returns the process exit status. */
 int run_main(const struct run_options *opts);
+int userns_main(int argc, char **argv);
 int fsops_main(int argc, char **argv);
 int xattrs_main(int argc, char **argv);
 /* `version`: prints "liblxc <version>" (the library the runner was linked with). */
@@ -55,6 +57,9 @@ noreturn void die_errno(int err, const char *fmt, ...) __attribute__((format(pri
 /* Prints "<what>: <detail>" as the runner's error line and exits 125. */
 noreturn void die_detail(const char *detail, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Prints "nx-stacker-runner: warning: <message>" on stderr: something the user should know
+ * that did not stop the mode (the engine passes these lines on to its logger). */
+void warning_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "nx-stacker-runner: debug: <message>" on stderr. */
 void debug_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

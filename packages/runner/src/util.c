@@ -65,6 +65,15 @@ noreturn void die_detail(const char *detail, const char *fmt, ...)
   exit(EXIT_RUNNER_FAILURE);
 }
 
+void warning_line(const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  emit_line(PREFIX "warning: ", NULL, fmt, ap);
+  va_end(ap);
+}
+
 void debug_line(const char *fmt, ...)
 {
   va_list ap;

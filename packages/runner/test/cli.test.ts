@@ -95,6 +95,30 @@ describe('nx-stacker-runner', { skip: notBuilt }, () => {
     assert.match(errorLine(result.stderr), /path 'a\/\.\.\/\\x0ab'/);
   });
 
+  test('userns without a command after -- fails with one error line and exit 125', () => {
+    const result = runner(['userns', 'u', '0', '1000', '1', 'g', '0', '1000', '1']);
+    assert.equal(result.status, 125);
+    assert.equal(errorLine(result.stderr), "userns: parse arguments: no command given after '--'");
+  });
+
+  test('userns refuses a map value that is not a number, naming it', () => {
+    const result = runner(['userns', 'u', '0', '-5', '1', 'g', '0', '0', '1', '--', 'true']);
+    assert.equal(result.status, 125);
+    assert.equal(errorLine(result.stderr), "userns: map value '-5': not a valid id or count");
+  });
+
+  test('userns needs both a uid and a gid map', () => {
+    const result = runner(['userns', 'u', '0', '1000', '1', '--', 'true']);
+    assert.equal(result.status, 125);
+    assert.match(errorLine(result.stderr), /at least one u and one g map are required/);
+  });
+
+  test('userns refuses anything but u and g maps', () => {
+    const result = runner(['userns', 'x', '0', '1000', '1', '--', 'true']);
+    assert.equal(result.status, 125);
+    assert.match(errorLine(result.stderr), /argument 'x': expected u or g followed by NSID/);
+  });
+
   test('xattrs with an unknown flag prints its usage and exits 2', () => {
     const result = runner(['xattrs', base, '--strip']);
     assert.equal(result.status, 2);

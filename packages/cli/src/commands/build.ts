@@ -24,6 +24,8 @@ export interface BuildFlags {
   'substitute-file'?: string;
   'no-cache'?: boolean;
   'layer-type'?: string[];
+  'no-verity'?: boolean;
+  'no-squashfs-verity'?: boolean;
   'order-only'?: boolean;
   'require-hash'?: boolean;
   'shell-fail'?: boolean;
@@ -58,6 +60,7 @@ export async function buildCommand(args: {
     orderOnly: flags['order-only'],
     onRunFailure,
     layerTypes: flags['layer-type'],
+    verity: !(flags['no-verity'] || flags['no-squashfs-verity']),
     annotationsNamespace: flags['annotations-namespace'],
     debug: args.debug,
     log: args.log,

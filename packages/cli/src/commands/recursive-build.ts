@@ -57,6 +57,7 @@ export function recursiveBuildCommand(ctx: CommandContext): Promise<number> {
       orderOnly: flags['order-only'],
       onRunFailure: onRunFailure(flags),
       layerTypes: flags['layer-type'],
+      verity: !(flags['no-verity'] || flags['no-squashfs-verity']),
       annotationsNamespace: flags['annotations-namespace'],
       debug: ctx.debug,
       log: ctx.log,

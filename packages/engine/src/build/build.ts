@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { BuildCache } from '../cache/store';
+import { BuildCache, resultManifests } from '../cache/store';
+import { parseLayerTypes } from '../layer-types/types';
 import { OciLayout } from '../oci/layout';
 import { buildSubstitutions, loadStackerFiles } from '../parse';
 import type { StackerFile } from '../parse/types';
@@ -77,6 +78,7 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
       annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',
       version: ENGINE_VERSION,
       gzipLevel: opts.gzipLevel ?? 6,
+      layerTypes: parseLayerTypes(opts.layerTypes, opts.verity ?? true),
     },
     log,
     roots: new Roots(dirs.rootsDir),
@@ -113,7 +115,7 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
 
     // Drop blobs nothing refers to any more, unless another build is running.
     if (activity.alone()) {
-      const keep = ctx.cache.entries().map((e) => e.result.manifest);
+      const keep = ctx.cache.entries().flatMap((e) => resultManifests(e.result).map(([, d]) => d));
       const { removed } = await layout.gc({ keep });
       if (removed.length)
         log.debug(`removed ${removed.length} unreferenced blobs from ${dirs.ociDir}`);

@@ -1,5 +1,6 @@
 import type { SourceImage } from '../bases/resolve';
 import type { BuildCache, LayerResult } from '../cache/store';
+import type { LayerType } from '../layer-types/types';
 import type { Logger } from '../log';
 import type { OciLayout } from '../oci/layout';
 import type { Roots } from '../storage/roots';
@@ -20,6 +21,8 @@ export interface BuildSettings {
   version: string;
   /** gzip level of generated layers (1 fastest .. 9 smallest). */
   gzipLevel: number;
+  /** `--layer-type`s, the primary first; absent means tar only (see outputTypes). */
+  layerTypes?: LayerType[];
 }
 
 /** A layer that is available to build on: built in this run or reused from the cache. */

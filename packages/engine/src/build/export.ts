@@ -1,16 +1,18 @@
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CacheEntry } from '../cache/store';
+import type { Base } from '../bases/resolve';
+import { type CacheEntry, resultManifests } from '../cache/store';
 import { OciLayout } from '../oci/layout';
 import type { Descriptor, ImageManifest } from '../oci/types';
 import { writeFileAtomic } from '../util/fs';
 import { copyBlobs, missingBlobs } from './blobs';
+import type { BuildContext } from './context';
 
 /**
  * A layer exported on its own: `layer.json` (the cache entry) in an OCI layout holding the blobs
- * this layer added to its base image (manifest, config, new OCI layers). With the exports of
- * its ancestors (and its base layout) it is enough to restore the layer without building it:
- * this is what the Nx plugin stores as a layer task's output.
+ * this layer added to its base image (manifest, config, new OCI layers), for each of its layer
+ * types. With the exports of its ancestors (and its base layout) it is enough to restore the
+ * layer without building it: this is what the Nx plugin stores as a layer task's output.
  */
 export interface LayerExport {
   dir: string;
@@ -20,9 +22,10 @@ export interface LayerExport {
 const ENTRY_FILE = 'layer.json';
 
 /**
- * Writes the export of one layer to `dir` (replaced if present). Blobs are hard-linked from
- * the OCI dir where possible. `baseLayers` are the layers of the image it was built on, which
- * the export leaves out.
+ * Writes the export of one layer to `dir` (replaced if present): the blobs of every image of
+ * the entry (one per layer type), hard-linked from the OCI dir where possible. `baseLayers`
+ * are the layers of the images it was built on (see baseLayersOfAllTypes), which the export
+ * leaves out.
  */
 export async function exportLayer(args: {
   dir: string;
@@ -34,10 +37,12 @@ export async function exportLayer(args: {
   rmSync(dir, { recursive: true, force: true });
   const target = await OciLayout.open(dir, { create: true });
 
-  const manifest = await layout.readJson<ImageManifest>(entry.result.manifest);
   const inherited = new Set(args.baseLayers.map((d) => d.digest));
-  const own = manifest.layers.filter((d) => !inherited.has(d.digest));
-  copyBlobs(layout, target, [entry.result.manifest, manifest.config, ...own]);
+  for (const [, descriptor] of resultManifests(entry.result)) {
+    const manifest = await layout.readJson<ImageManifest>(descriptor);
+    const own = manifest.layers.filter((d) => !inherited.has(d.digest));
+    copyBlobs(layout, target, [descriptor, manifest.config, ...own]);
+  }
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, ENTRY_FILE), `${JSON.stringify(entry, null, 2)}\n`);
 }
@@ -64,7 +69,8 @@ export function findExports(stores: string[]): LayerExport[] {
 /**
  * Restores the export with `key` into the OCI dir: links its blobs, then fetches any blob still
  * missing from the other exports and `extraLayouts` (the base layout). Returns the entry, or
- * undefined when no export has that key or its image cannot be completed.
+ * undefined when no export has that key or one of its images (one per layer type) cannot be
+ * completed.
  */
 export async function restoreExport(args: {
   key: string;
@@ -79,14 +85,34 @@ export async function restoreExport(args: {
     ...(await Promise.all(args.exports.map((e) => OciLayout.open(e.dir, { create: false })))),
     ...args.extraLayouts,
   ];
-  for (let missing = await missingBlobs(args.layout, found.entry.result.manifest); ; ) {
+  const manifests = resultManifests(found.entry.result).map(([, d]) => d);
+  const missingOf = async () =>
+    (await Promise.all(manifests.map((m) => missingBlobs(args.layout, m)))).flat();
+  for (let missing = await missingOf(); ; missing = await missingOf()) {
     if (missing.length === 0) return found.entry;
     const digest = missing[0] as string;
     const source = sources.find((s) => s.hasBlob(digest));
     if (!source) return undefined;
     linkOrCopy(source, args.layout, digest);
-    missing = await missingBlobs(args.layout, found.entry.result.manifest);
   }
+}
+
+/**
+ * The layers of every image a layer was built on: its base image's and, for a `built` base,
+ * those of the parent's images of its other layer types. An export leaves them out.
+ */
+export async function baseLayersOfAllTypes(
+  ctx: Pick<BuildContext, 'available' | 'layout'>,
+  base: Base,
+): Promise<Descriptor[]> {
+  const layers = [...(base.image?.manifest.layers ?? [])];
+  const key = base.identity.startsWith('built:') ? base.identity.slice('built:'.length) : '';
+  const parent = key ? [...ctx.available.values()].find((a) => a.key === key) : undefined;
+  for (const [, descriptor] of parent ? resultManifests(parent.result) : []) {
+    if (!ctx.layout.hasBlob(descriptor.digest)) continue;
+    layers.push(...(await ctx.layout.readJson<ImageManifest>(descriptor)).layers);
+  }
+  return layers;
 }
 
 function linkOrCopy(from: OciLayout, to: OciLayout, digest: string): void {

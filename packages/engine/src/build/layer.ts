@@ -1,16 +1,18 @@
 import { dirname } from 'node:path';
 import { type Base, resolveBase } from '../bases/resolve';
 import { CACHE_VERSION, definitionHash, type KeyParts, layerKey, missReason } from '../cache/key';
-import type { CacheEntry } from '../cache/store';
+import { type CacheEntry, resultManifests } from '../cache/store';
 import { wrapError } from '../errors';
 import { importDigest } from '../imports';
+import { overlayDirDigests } from '../imports/overlay-dirs';
+import { layerTagName, outputTypes, typesKey } from '../layer-types/types';
 import type { ImageConfig, ImageManifest } from '../oci/types';
 import type { Layer, StackerFile } from '../parse/types';
 import type { PlannedLayer } from '../plan/order';
 import { withLock } from '../storage/lock';
 import { missingBlobs } from './blobs';
 import type { BuildContext, LayerOutcome } from './context';
-import { exportLayer, restoreExport } from './export';
+import { baseLayersOfAllTypes, exportLayer, restoreExport } from './export';
 import { produceLayer } from './produce';
 
 /**
@@ -105,8 +107,10 @@ async function findReusable(
     const before = ctx.cache.latestFor(layer.file, layer.name);
     return { reason: missReason(before?.parts, parts) };
   }
-  const missing = await missingBlobs(ctx.layout, entry.result.manifest);
-  if (missing.length) return { reason: `cached output is gone from the OCI dir (${missing[0]})` };
+  for (const [, manifest] of resultManifests(entry.result)) {
+    const missing = await missingBlobs(ctx.layout, manifest);
+    if (missing.length) return { reason: `cached output is gone from the OCI dir (${missing[0]})` };
+  }
   return { entry, reason: '' };
 }
 
@@ -149,7 +153,7 @@ async function finish(
       dir,
       layout: ctx.layout,
       entry,
-      baseLayers: base.image?.manifest.layers ?? [],
+      baseLayers: await baseLayersOfAllTypes(ctx, base),
     });
   }
 }
@@ -169,7 +173,12 @@ async function useResult(
     image: { manifest, config, layout: ctx.layout },
   });
   if (!layer.buildOnly) {
-    await ctx.layout.updateTags([{ name: layer.name, descriptor: result.manifest }]);
+    await ctx.layout.updateTags(
+      resultManifests(result).map(([kind, descriptor]) => ({
+        name: layerTagName(layer.name, kind),
+        descriptor,
+      })),
+    );
   }
 }
 
@@ -219,8 +228,11 @@ export async function keyParts(
     definition: definitionHash(layer, dirname(file.path)),
     base: base.identity,
     imports,
+    overlayDirs: overlayDirDigests(layer),
     sourceDateEpoch: ctx.settings.sourceDateEpoch ?? null,
-    settings: `tar;gzip${ctx.settings.gzipLevel};${ctx.settings.annotationsNamespace}`,
+    settings:
+      `${typesKey(outputTypes(ctx.settings))};gzip${ctx.settings.gzipLevel};` +
+      ctx.settings.annotationsNamespace,
   };
 }
 

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { StackerError } from '../errors';
+import { parseLayerTypes } from '../layer-types/types';
 import type { Logger } from '../log';
 
 /** What a caller (the CLI, the Nx executor) asks the engine to build. */
@@ -24,8 +25,10 @@ export interface BuildOptions {
   orderOnly?: boolean;
   /** A command started in the container of a failed `run` step (`--shell-fail`: /bin/sh). */
   onRunFailure?: string;
-  /** Output layer types; only `tar` so far. */
+  /** `--layer-type`: tar, squashfs, erofs, in order (the first is the primary; default tar). */
   layerTypes?: string[];
+  /** dm-verity on squashfs and erofs layers (default true; `--no-verity` turns it off). */
+  verity?: boolean;
   /** Namespace of the annotations we add to manifests (default `io.stackeroci`). */
   annotationsNamespace?: string;
   /** Build only these layers (and what they need); default: every layer of the files. */
@@ -87,31 +90,22 @@ export function sourceDateEpoch(opts: BuildOptions): number | undefined {
   return Number(raw);
 }
 
-/** Checks `--layer-type`: only `tar` exists so far. */
+/** Checks `--layer-type` values (see parseLayerTypes) before anything is read. */
 export function checkLayerTypes(types: string[] | undefined): void {
-  const list = types ?? ['tar'];
-  if (list.length === 0) throw new StackerError('must specify at least one output --layer-type');
-  for (const t of list) {
-    if (t === 'squashfs' || t === 'erofs') {
-      throw new StackerError(
-        `--layer-type ${t} is not supported yet`,
-        {},
-        'build with --layer-type tar (the default)',
-      );
-    }
-    if (t !== 'tar') {
-      throw new StackerError(`unknown layer type: ${t}`, {}, 'valid types: tar, squashfs, erofs');
-    }
-  }
+  parseLayerTypes(types);
 }
 
-/** Builds need root until rootless builds exist; say so before doing anything. */
+/**
+ * Builds need root, real or of a user namespace (a rootless build: the CLI enters one itself,
+ * see rootless/user-namespace.ts); say so before doing anything.
+ */
 export function checkPrivileges(): void {
   if (process.geteuid?.() !== 0) {
     throw new StackerError(
       'building needs root: run-steps use LXC containers on overlayfs mounts',
       { step: 'setup' },
-      'run the build as root (for example with sudo); rootless builds are not supported yet',
+      'build with the nx-stacker command, which builds rootless in a user namespace for ' +
+        'users with /etc/subuid ranges, or as root',
     );
   }
 }

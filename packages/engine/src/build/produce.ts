@@ -3,6 +3,9 @@ import type { Base } from '../bases/resolve';
 import type { LayerResult } from '../cache/store';
 import { StackerError } from '../errors';
 import { stageImports } from '../imports';
+import { makeLayerBlob } from '../layer-types/blob';
+import { blobSettings, writeTypedImages } from '../layer-types/outputs';
+import { type LayerType, outputTypes } from '../layer-types/types';
 import { readXattrs } from '../native/xattrs';
 import type { Descriptor } from '../oci/types';
 import { packLayer } from '../pack/pack-layer';
@@ -10,8 +13,10 @@ import type { Layer, StackerFile } from '../parse/types';
 import { runStep } from '../run/step';
 import { extractLayer } from '../storage/extract';
 import { copyBlobs } from './blobs';
+import { collapseChain, publishedPrefix } from './collapse';
 import type { BuildContext } from './context';
 import { annotate, appendLayer, applyImageDirectives, startImage } from './image';
+import { applyGeneratedLabels } from './labels';
 
 /** A packed OCI layer and the history line it gets. */
 interface NewLayer {
@@ -35,12 +40,17 @@ export async function produceLayer(args: {
   const { ctx, layer, file, base } = args;
   const { roots, settings, log } = ctx;
 
-  // Stage imports and start from an empty upper dir.
-  const staged = await stageImports({ layer, stackerDir: settings.stackerDir, log });
-  roots.resetLayer(layer.name);
-
-  // Lower dirs: the base image's layers, then one layer per `dest` import.
+  // Lower dirs: the base image's layers (extracted first: imports and overlay dirs whose
+  // `dest` crosses a symlink of the base follow it), then one per overlay dir and `dest`
+  // import. Stage imports and start from an empty upper dir.
   const lowers = await extractBaseLayers(ctx, base);
+  const staged = await stageImports({
+    layer,
+    stackerDir: settings.stackerDir,
+    log,
+    baseLayers: [...lowers],
+  });
+  roots.resetLayer(layer.name);
   const overlayLayers: NewLayer[] = [];
   for (const dir of staged.overlayDirs) {
     const packed = await packDir(ctx, dir.source);
@@ -72,16 +82,19 @@ export async function produceLayer(args: {
     });
   }
 
+  // On a build_only chain, the chain's changes join the upper dir and the image starts from
+  // the chain's published ancestor (see collapse.ts).
+  const start = (await collapseChain({ ctx, layer, base, lowers })) ?? base.image;
+
   // Pack the upper dir; an unchanged filesystem adds no OCI layer.
   const upper = roots.upperDir(layer.name);
   const xattrs = await readXattrs(upper, { stripOverlay: true });
-  const packed = await packLayer({
+  // (In the primary layer type: its blob names the content dir; see writeTypedImages.)
+  const packed = await makeLayerBlob({
     dir: upper,
-    layout: ctx.layout,
-    sourceDateEpoch: settings.sourceDateEpoch,
-    gzipLevel: settings.gzipLevel,
+    type: outputTypes(settings)[0] as LayerType,
+    settings: blobSettings(ctx),
     xattrs,
-    logger: log,
   });
   const own: NewLayer[] = [];
   if (packed.entries > 0) {
@@ -90,12 +103,13 @@ export async function produceLayer(args: {
   }
 
   // Assemble and write the image.
-  const image = startImage(base.image, layer, ctx.stamp);
+  const image = startImage(start, layer, ctx.stamp);
   if (base.image && base.image.layout !== ctx.layout) {
     copyBlobs(base.image.layout, ctx.layout, base.image.manifest.layers);
   }
   for (const l of [...overlayLayers, ...own]) appendLayer(image, l, ctx.stamp);
   if (!layer.buildOnly) {
+    await applyGeneratedLabels({ ctx, layer, image });
     applyImageDirectives(image, layer, ctx.stamp);
     annotate(image, layer, {
       namespace: settings.annotationsNamespace,
@@ -104,11 +118,20 @@ export async function produceLayer(args: {
       gitVersion: ctx.gitVersion(file.dir),
     });
   }
-  const manifest = await ctx.layout.writeImage(image);
-  roots.writeMetadata(layer.name, image.manifest, image.config);
+  const { manifest, manifests, images } = await writeTypedImages({
+    ctx,
+    name: layer.name,
+    image,
+    base,
+  });
+  roots.writeMetadata(layer.name, image.manifest, image.config, images);
 
   const bytes = [...overlayLayers, ...own].reduce((n, l) => n + l.descriptor.size, 0);
-  return { result: { name: layer.name, buildOnly: layer.buildOnly, manifest }, bytes };
+  const published = publishedPrefix(ctx, layer, base);
+  return {
+    result: { name: layer.name, buildOnly: layer.buildOnly, manifest, manifests, published },
+    bytes,
+  };
 }
 
 /** Extracts (once) every layer of the base image; returns their dirs bottom-first. */

@@ -4,9 +4,11 @@ import { hashValue } from '../util/canonical-json';
 
 /**
  * Bumped whenever what we build from the same inputs changes (tar layout, config edits,
- * annotations): every cached layer is then rebuilt once.
+ * annotations): every cached layer is then rebuilt once. 2: a layer built on build_only
+ * layers gets their changes collapsed into its own layer (build/collapse.ts), and build_only
+ * results record their published ancestor.
  */
-export const CACHE_VERSION = 1;
+export const CACHE_VERSION = 2;
 
 /** The inputs of one layer, each hashed, so that a miss can say which one changed. */
 export interface KeyParts {
@@ -16,6 +18,11 @@ export interface KeyParts {
   base: string;
   /** Content digest of every import, in the order written (with or without `dest`). */
   imports: { path: string; digest: string }[];
+  /**
+   * Content digest of every `overlay_dirs` source, in the order written; absent when the
+   * layer has none, which keeps the keys of all other layers as they were.
+   */
+  overlayDirs?: { source: string; digest: string }[];
   /** SOURCE_DATE_EPOCH in effect, or null. */
   sourceDateEpoch: number | null;
   /** Build-wide settings that change the output: layer types, annotation namespace. */
@@ -23,13 +30,18 @@ export interface KeyParts {
 }
 
 /**
- * The key a layer's result is stored under: a hash of all its inputs. Imports count by
- * digest only, in order: their paths are absolute (kept in the parts for miss reasons), and
+ * The key a layer's result is stored under: a hash of all its inputs. Imports and overlay
+ * dirs count by digest only, in order: their paths are absolute (kept in the parts for miss reasons), and
  * the definition already holds them relative to the stacker file, so the key is the same
  * wherever the workspace is checked out (a clone can restore another checkout's layers).
  */
 export function layerKey(parts: KeyParts): string {
-  return hashValue({ v: CACHE_VERSION, ...parts, imports: parts.imports.map((i) => i.digest) });
+  return hashValue({
+    v: CACHE_VERSION,
+    ...parts,
+    imports: parts.imports.map((i) => i.digest),
+    overlayDirs: parts.overlayDirs?.map((o) => o.digest),
+  });
 }
 
 /**
@@ -91,5 +103,11 @@ export function missReason(before: KeyParts | undefined, now: KeyParts): string 
     if (digest !== imp.digest) return `import ${imp.path} changed`;
   }
   if (before.imports.length !== now.imports.length) return 'an import was removed';
+  const oldDirs = new Map(before.overlayDirs?.map((o) => [o.source, o.digest]));
+  for (const dir of now.overlayDirs ?? []) {
+    const digest = oldDirs.get(dir.source);
+    if (digest === undefined) return `new overlay_dir ${dir.source}`;
+    if (digest !== dir.digest) return `content of overlay_dir ${dir.source} changed`;
+  }
   return 'inputs changed';
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LayerKind } from '../layer-types/types';
 import type { Descriptor } from '../oci/types';
 import { errnoCode, writeFileAtomic } from '../util/fs';
 import { CACHE_VERSION, type KeyParts } from './key';
@@ -13,6 +14,25 @@ export interface LayerResult {
    * layers built on it start from a real image.
    */
   manifest: Descriptor;
+  /**
+   * The manifest of every layer type the build asked for (`manifest` is the first type's).
+   * Absent in entries written before other layer types existed: those are tar only.
+   */
+  manifests?: Partial<Record<LayerKind, Descriptor>>;
+  /** build_only layers: how much of their image is their published ancestor's (collapse.ts). */
+  published?: PublishedPrefix;
+}
+
+/** The leading layers and history entries of an image that belong to another image. */
+export interface PublishedPrefix {
+  layers: number;
+  history: number;
+}
+
+/** Every image of a result, by layer kind (the first type's first). */
+export function resultManifests(result: LayerResult): [LayerKind, Descriptor][] {
+  const typed = Object.entries(result.manifests ?? {}) as [LayerKind, Descriptor][];
+  return typed.length ? typed : [['tar', result.manifest]];
 }
 
 /** One cached build of one layer, stored as `<stacker dir>/cache/<key>.json`. */

@@ -1,5 +1,12 @@
 import { mkdirSync, realpathSync, statfsSync } from 'node:fs';
 import { release, type, version } from 'node:os';
+import type { UserNamespaceMap } from '../native/runner';
+import {
+  currentUser,
+  SUBGID_FILE,
+  SUBUID_FILE,
+  userNamespaceMap,
+} from '../rootless/user-namespace';
 import {
   type CheckItem,
   checkKernel,
@@ -8,6 +15,7 @@ import {
   checkPrivileges,
   checkWhiteouts,
 } from './probes';
+import { checkIdMapTool, checkSubordinateIds, checkUnprivilegedUserns } from './rootless';
 
 export type { CheckItem } from './probes';
 
@@ -42,11 +50,13 @@ const FILE_SYSTEMS = new Map<number, string>([
 /**
  * `stacker check`: whether this host can build (spec 7.8). Unlike stacker, which stops at
  * the first problem, every check runs and every problem comes with what to do. Checks:
- * privileges, kernel version, the roots dir (created 0700 when missing; no symlinks in its
- * path; not on NFS or overlayfs), creating overlay whiteouts there, mounting an overlay there
- * and starting an LXC container on it (as a build does), and the liblxc version. The
- * whiteout, overlay and container checks need root and are left out without it. stacker's
- * newuidmap check is not made: only rootless builds need it, and they do not exist yet.
+ * privileges, kernel version, for a user other than root the rootless prerequisites
+ * (newuidmap, newgidmap, /etc/subuid and /etc/subgid ranges, unprivileged user namespaces),
+ * the roots dir (created 0700 when missing; no symlinks in its path; not on NFS or
+ * overlayfs), creating overlay whiteouts there, mounting an overlay there and starting an
+ * LXC container on it (as a build does, so in a user namespace for a rootless user), and the
+ * liblxc version. Without the rootless prerequisites the last three cannot be tried. For
+ * root, missing rootless tools are only notes: root builds do not need them (stacker fails).
  */
 export async function checkHost(opts: { rootsDir: string }): Promise<HostCheck> {
   const { rootsDir } = opts;
@@ -56,6 +66,8 @@ export async function checkHost(opts: { rootsDir: string }): Promise<HostCheck> 
 
   add(checkPrivileges());
   add(checkKernel());
+  const rootless = await checkRootless(root);
+  for (const item of rootless.items) add(item);
 
   // The roots dir itself.
   const usable = checkRootsDir(report);
@@ -64,17 +76,59 @@ export async function checkHost(opts: { rootsDir: string }): Promise<HostCheck> 
   add(lxc.item);
 
   // What a build does there.
-  if (usable && root) {
-    add(await checkWhiteouts(rootsDir));
-    add(await checkOverlayAndLxc(rootsDir));
+  if (usable && (root || rootless.userns)) {
+    add(await checkWhiteouts(rootsDir, rootless.userns));
+    add(await checkOverlayAndLxc(rootsDir, rootless.userns));
   } else if (usable) {
     add({
       ok: false,
       message: 'whiteouts, overlay mounts and containers in the roots dir were not checked',
-      hint: 'run nx-stacker check as root to check them',
+      hint: 'fix the rootless build problems above, then run nx-stacker check again',
     });
   }
   return report;
+}
+
+/**
+ * The rootless prerequisites, and the user namespace map when they are all met (not root).
+ * For root, only the host-wide ones, missing ones as notes.
+ */
+async function checkRootless(
+  root: boolean,
+): Promise<{ items: CheckItem[]; userns?: UserNamespaceMap }> {
+  const host = [
+    await checkIdMapTool('newuidmap'),
+    await checkIdMapTool('newgidmap'),
+    checkUnprivilegedUserns(),
+  ];
+  if (root) {
+    return {
+      items: host.map((i) =>
+        i.ok
+          ? i
+          : {
+              ok: true,
+              note: true,
+              message: `rootless builds by other users need this: ${i.message}`,
+              hint: i.hint,
+            },
+      ),
+    };
+  }
+
+  const user = currentUser();
+  const items = [
+    ...host,
+    checkSubordinateIds(user, SUBUID_FILE),
+    checkSubordinateIds(user, SUBGID_FILE),
+  ];
+  if (!items.every((i) => i.ok)) return { items };
+  try {
+    return { items, userns: userNamespaceMap({ user }) };
+  } catch (err) {
+    items.push({ ok: false, message: (err as Error).message, hint: 'see the lines above' });
+    return { items };
+  }
 }
 
 /** Creates the roots dir and checks where it is; false when nothing more can be done there. */
@@ -124,8 +178,8 @@ function checkRootsDir(report: HostCheck): boolean {
 export function formatHostCheck(check: HostCheck): string[] {
   const lines = [`kernel: ${check.kernel}`];
   for (const item of check.items) {
-    lines.push(`${item.ok ? 'ok' : 'problem'}: ${item.message}`);
-    if (!item.ok && item.hint) lines.push(`  hint: ${item.hint}`);
+    lines.push(`${item.note ? 'note' : item.ok ? 'ok' : 'problem'}: ${item.message}`);
+    if ((!item.ok || item.note) && item.hint) lines.push(`  hint: ${item.hint}`);
   }
   return lines;
 }

@@ -9,7 +9,7 @@ import { isStackerError } from '../errors';
 import { loadExeca } from '../native/execa';
 import { applyFsOps } from '../native/fsops';
 import { lxcConfigLines } from '../native/lxc-config';
-import { runContainer, runnerExecutable } from '../native/runner';
+import { runContainer, runnerExecutable, type UserNamespaceMap } from '../native/runner';
 
 /** One line of the check's report: either fine, or a problem and what to do about it. */
 export interface CheckItem {
@@ -17,6 +17,8 @@ export interface CheckItem {
   /** What was checked and found (ok) or what is wrong (problem). */
   message: string;
   hint?: string;
+  /** An ok item worth knowing about (shown as `note:` with its hint), not a problem. */
+  note?: boolean;
 }
 
 const ok = (message: string): CheckItem => ({ ok: true, message });
@@ -34,13 +36,10 @@ export function checkKernel(kernelRelease = release()): CheckItem {
   );
 }
 
-/** Builds, chroot and grab mount overlays and start containers: they need root for now. */
+/** Root builds directly; anyone else builds rootless, in a user namespace (see rootless/). */
 export function checkPrivileges(euid = process.geteuid?.()): CheckItem {
   if (euid === 0) return ok('running as root');
-  return problem(
-    `running as uid ${euid}: builds, chroot and grab need root (rootless builds do not exist yet)`,
-    'run nx-stacker as root, for example with sudo',
-  );
+  return ok(`running as uid ${euid}: builds run rootless, in a user namespace`);
 }
 
 /** The liblxc the runner is linked with, through `nx-stacker-runner version`. */
@@ -61,19 +60,24 @@ export async function checkLxc(): Promise<{ item: CheckItem; version?: string }>
   }
 }
 
-/** A 0:0 character device (an overlay whiteout) can be created in the roots dir. */
-export async function checkWhiteouts(rootsDir: string): Promise<CheckItem> {
+/**
+ * A 0:0 character device (an overlay whiteout) can be created in the roots dir; with
+ * `userns`, from inside that user namespace, as a rootless build does.
+ */
+export async function checkWhiteouts(
+  rootsDir: string,
+  userns?: UserNamespaceMap,
+): Promise<CheckItem> {
   const dir = mkdtempSync(join(rootsDir, '.check-'));
+  const whiteout = { op: 'mknod', path: 'wh', kind: 'c', major: 0, minor: 0, mode: 0 } as const;
   try {
-    await applyFsOps(dir, [{ op: 'mknod', path: 'wh', kind: 'c', major: 0, minor: 0, mode: 0 }]);
+    await applyFsOps(dir, [whiteout], { userns });
     return ok(`overlay whiteouts (0:0 character devices) can be created in ${rootsDir}`);
   } catch (err) {
     const detail = (err as Error).message;
     return problem(
       `can't create overlay whiteouts (use a kernel >= 5.8): ${detail}`,
-      process.geteuid?.() === 0
-        ? 'use a kernel >= 5.8, and a roots dir on a local file system that allows device nodes'
-        : 'run as root',
+      'use a kernel >= 5.8, and a roots dir on a local file system that allows device nodes',
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -84,9 +88,13 @@ export async function checkWhiteouts(rootsDir: string): Promise<CheckItem> {
  * Mounts an overlay of two lower dirs in the roots dir through the runner and starts an LXC
  * container on it, exactly as a build does. The command does not exist in that empty
  * rootfs, so LXC's init reports exit status 255: any status from the command means the
- * mount and the container start worked; only a runner failure is a problem.
+ * mount and the container start worked; only a runner failure is a problem. With `userns`,
+ * all of it happens inside that user namespace, as in a rootless build.
  */
-export async function checkOverlayAndLxc(rootsDir: string): Promise<CheckItem> {
+export async function checkOverlayAndLxc(
+  rootsDir: string,
+  userns?: UserNamespaceMap,
+): Promise<CheckItem> {
   const dir = mkdtempSync(join(rootsDir, '.check-'));
   try {
     for (const d of ['a', 'b', 'upper', 'work', 'rootfs', 'pivot']) mkdirSync(join(dir, d));
@@ -107,6 +115,7 @@ export async function checkOverlayAndLxc(rootsDir: string): Promise<CheckItem> {
       work: join(dir, 'work'),
       lowers: [join(dir, 'a'), join(dir, 'b')],
       command: ['/nx-stacker-check'],
+      userns,
     });
     return ok(`overlayfs (userxattr) mounts in ${rootsDir} and liblxc starts containers on it`);
   } catch (err) {

@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BuildCache } from '../cache/store';
+import { BuildCache, resultManifests } from '../cache/store';
 import type { Logger } from '../log';
 import { OciLayout } from '../oci/layout';
 import {
@@ -50,7 +50,9 @@ export async function gc(opts: {
   } catch {
     layout = undefined;
   }
-  const keep = new BuildCache(opts.stackerDir).entries().map((e) => e.result.manifest);
+  const keep = new BuildCache(opts.stackerDir)
+    .entries()
+    .flatMap((e) => resultManifests(e.result).map(([, manifest]) => manifest));
   if (layout) {
     const { removed, freedBytes } = await layout.gc({ keep });
     summary.blobs = removed.length;

@@ -5,8 +5,10 @@ import type { Logger } from '../log';
 import type { Layer } from '../parse/types';
 import { acquireImport } from './acquire';
 import { copyAttrsFor } from './attrs';
+import { baseDestResolver, followBaseSymlinks } from './base-paths';
 import { digestOf } from './digest';
 import { importLocation } from './location';
+import { stageOverlayDirs } from './overlay-dirs';
 import { removeEntry } from './remove';
 import { inspectSource } from './source';
 import { type Claims, stageIntoImportsDir } from './stage-dir';
@@ -23,6 +25,10 @@ import { verifyImportHash } from './verify';
  * (the layer's whole imports-copy dir is deleted first). Every import is checked against its
  * `hash:` before it is copied and gets a content digest for the cache.
  *
+ * The layer's `overlay_dirs` are laid out as trees too, `<index>` being `overlay-<n>`, and come
+ * first in `overlayDirs`, as in stacker. A `dest` that crosses a symlink of the base image
+ * (`baseLayers`: its extracted layers, bottom-first) follows it (see `base-paths.ts`).
+ *
  * Does not clear the staging dir of layers missing from the cache (spec 3.2 step 1) nor
  * write the run script: both belong to the build step.
  */
@@ -30,10 +36,12 @@ export async function stageImports({
   layer,
   stackerDir,
   log,
+  baseLayers = [],
 }: {
   layer: Layer;
   stackerDir: string;
   log: Logger;
+  baseLayers?: string[];
 }): Promise<StagedImports> {
   const dir = join(stackerDir, 'imports', layer.name);
   const copyDir = join(stackerDir, 'imports-copy', layer.name);
@@ -49,7 +57,8 @@ export async function stageImports({
   }
 
   const claims: Claims = new Map();
-  const overlayDirs: ImportTree[] = [];
+  const resolveDest = baseDestResolver({ baseLayers });
+  const overlayDirs: ImportTree[] = await stageOverlayDirs({ layer, copyDir, resolveDest, log });
   const digests: ImportDigest[] = [];
   for (const [index, imp] of layer.imports.entries()) {
     const where = importLocation({ layer, imp });
@@ -63,7 +72,9 @@ export async function stageImports({
       stageIntoImportsDir({ imp, acquired, source, dir, claims, attrs, where, log });
     } else {
       const root = join(copyDir, String(index));
-      overlayDirs.push(stageIntoTree({ imp, acquired, source, root, attrs, where, log }));
+      const isDir = source.kind === 'dir';
+      const placed = await followBaseSymlinks({ imp, acquired, isDir, resolveDest, log });
+      overlayDirs.push(stageIntoTree({ imp: placed, acquired, source, root, attrs, where, log }));
     }
   }
 

@@ -1,7 +1,8 @@
 import { StackerError } from '../errors';
 import { loadExeca } from './execa';
-import { runnerExecutable } from './runner';
-import { runnerFailure } from './runner-messages';
+import { runnerCommand, type UserNamespaceMap } from './runner';
+import { RUNNER_LINE_PREFIX, runnerFailure } from './runner-messages';
+import { runnerWarning } from './warnings';
 
 /**
  * A file system operation Node cannot do. Paths are relative to the root given to
@@ -16,22 +17,36 @@ export type FsOp =
   | { op: 'mknod'; path: string; mode: number; kind: 'c' | 'b' | 'p'; major: number; minor: number }
   | { op: 'setxattr'; path: string; name: string; value: Buffer };
 
+/** The runner's warning lines start with this, after RUNNER_LINE_PREFIX. */
+const WARNING_PREFIX = `${RUNNER_LINE_PREFIX}warning: `;
+
 /**
  * Applies `ops` under `root` with one runner process. Every path is checked before anything
  * is written: absolute paths, '..' components and parents reached through a symlink are
  * refused with a StackerError and nothing changes. A system call failing later stops the
  * batch there (earlier operations stay applied). Does nothing for an empty list.
+ * Where device nodes cannot be made (a user namespace), a device other than a whiteout
+ * becomes an empty file and a warning goes to the runner warning handler (warnings.ts).
+ * With `userns`, the runner enters that user namespace first (a non-root `check`).
  */
-export async function applyFsOps(root: string, ops: FsOp[]): Promise<void> {
+export async function applyFsOps(
+  root: string,
+  ops: FsOp[],
+  opts: { userns?: UserNamespaceMap } = {},
+): Promise<void> {
   if (ops.length === 0) return;
   const input = Buffer.concat(ops.flatMap(encodeOp));
 
   const { execa } = await loadExeca();
-  const result = await execa(runnerExecutable(), ['fsops', root], {
+  const command = runnerCommand(['fsops', root], opts.userns);
+  const result = await execa(command.file, command.args, {
     input,
     stdout: 'ignore',
     reject: false,
   });
+  for (const line of result.stderr.split('\n')) {
+    if (line.startsWith(WARNING_PREFIX)) runnerWarning(line.slice(WARNING_PREFIX.length));
+  }
   if (result.exitCode === 0) return;
 
   const lines = result.stderr.split('\n');

@@ -41,7 +41,10 @@ export interface ContainerConfig {
  *   loaded; pass it in `extra` to get that);
  * - no cgroup item is needed: the runner hides the host's cgroups from liblxc (see
  *   packages/runner/src/run.c), so lxc.cgroup* limits must not be used;
- * - Debian's common.conf is deliberately not included (its lxcfs hook costs 0.5 s a run).
+ * - Debian's common.conf is deliberately not included (its lxcfs hook costs 0.5 s a run);
+ * - the same lines serve rootless builds, where the runner already is root of a user
+ *   namespace: no lxc.idmap (LXC sees itself privileged there), and autodev's mknod falls back
+ *   to bind-mounting the host's device nodes, which LXC does by itself.
  * Fails with a StackerError when a value cannot be written into an LXC config line.
  */
 export function lxcConfigLines(opts: ContainerConfig): string[] {

@@ -22,6 +22,47 @@ export function runnerExecutable(): string {
   return runnerPath;
 }
 
+/** One line of a user namespace's uid_map or gid_map: ns ids nsid.. are host ids hostid... */
+export interface IdMapping {
+  nsid: number;
+  hostid: number;
+  count: number;
+}
+
+/** The uid and gid maps of a user namespace (see rootless/ for how they are chosen). */
+export interface UserNamespaceMap {
+  uid: IdMapping[];
+  gid: IdMapping[];
+}
+
+/** `userns u ... g ... --`: the runner arguments that run what follows inside `map`. */
+export function usernsArguments(map: UserNamespaceMap): string[] {
+  const triples = (kind: string, list: IdMapping[]) =>
+    list.flatMap((m) => [kind, `${m.nsid}`, `${m.hostid}`, `${m.count}`]);
+  return ['userns', ...triples('u', map.uid), ...triples('g', map.gid), '--'];
+}
+
+/**
+ * The executable and arguments that run the runner with `args`: directly, or, with
+ * `userns`, as root of a new user namespace with that map (the runner's userns mode execs
+ * the runner again inside it).
+ */
+export function runnerCommand(
+  args: string[],
+  userns?: UserNamespaceMap,
+): { file: string; args: string[] } {
+  if (!userns) return { file: runnerExecutable(), args };
+  return usernsCommand([runnerExecutable(), ...args], userns);
+}
+
+/** The runner command that runs `command` (executable and arguments) as root of `map`. */
+export function usernsCommand(
+  command: string[],
+  map: UserNamespaceMap,
+): { file: string; args: string[] } {
+  return { file: runnerExecutable(), args: [...usernsArguments(map), ...command] };
+}
+
 /** One container run: the overlay stack, the LXC config and the command. */
 export interface RunContainerOptions {
   /** LXC container name; must be unique among running containers of `lxcpath`. */
@@ -49,6 +90,11 @@ export interface RunContainerOptions {
   onDebug?: (line: string) => void;
   /** Aborting kills the runner, and with it the container and its mounts. */
   signal?: AbortSignal;
+  /**
+   * Run in a new user namespace with this map first (a non-root `check`). Builds do not
+   * need it: a rootless build runs wholly inside one already (see rootless/).
+   */
+  userns?: UserNamespaceMap;
 }
 
 /** How the command ended. */
@@ -81,7 +127,8 @@ export async function runContainer(opts: RunContainerOptions): Promise<RunContai
   const messages: string[] = [];
   const interactive = opts.interactive === true;
   const { execa } = await loadExeca();
-  const subprocess = execa(runnerExecutable(), runArguments(opts), {
+  const command = runnerCommand(runArguments(opts), opts.userns);
+  const subprocess = execa(command.file, command.args, {
     stdin: interactive ? 'inherit' : 'ignore',
     stdout: interactive ? 'inherit' : 'pipe',
     stderr: interactive ? 'inherit' : 'pipe',

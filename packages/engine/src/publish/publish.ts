@@ -1,8 +1,9 @@
 import { relative, resolve } from 'node:path';
 import type { BuildSettings } from '../build/context';
-import { checkLayerTypes, resolveDirs, sourceDateEpoch } from '../build/options';
+import { resolveDirs, sourceDateEpoch } from '../build/options';
 import { BuildCache } from '../cache/store';
 import { StackerError } from '../errors';
+import { layerTagName, parseLayerTypes } from '../layer-types/types';
 import { OciLayout } from '../oci/layout';
 import { buildSubstitutions, loadStackerFiles } from '../parse';
 import { planBuild } from '../plan/order';
@@ -11,7 +12,7 @@ import { ENGINE_VERSION } from '../version';
 import { cacheStates } from './cached';
 import { Publisher } from './destination';
 import { checkPublishOptions, type PublishOptions } from './options';
-import { type Selected, selectLayers } from './select';
+import { keyLayerTypes, type Selected, selectLayers } from './select';
 
 /** One image sent (or, with `showOnly`, that would be sent). */
 export interface PublishedImage {
@@ -36,7 +37,7 @@ export interface PublishedImage {
 export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
   const { log } = opts;
   const destination = checkPublishOptions(opts);
-  checkLayerTypes(opts.layerTypes);
+  const layerTypes = parseLayerTypes(opts.layerTypes);
   const env = opts.env ?? process.env;
   const dirs = resolveDirs(opts);
   const cwd = opts.cwd ?? process.cwd();
@@ -44,6 +45,8 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
 
   // Parse and plan as a build would, then find which layers are cached as they are now.
   const { files, plan, paths } = loadFiles(opts, dirs, cwd);
+  const cache = new BuildCache(dirs.stackerDir);
+  const given = paths.map((p) => files.get(p)).filter((f) => f !== undefined);
   const settings: BuildSettings = {
     ...dirs,
     sourceDateEpoch: sourceDateEpoch({ ...opts, env }),
@@ -52,6 +55,7 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
     annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',
     version: ENGINE_VERSION,
     gzipLevel: opts.gzipLevel ?? 6,
+    layerTypes: keyLayerTypes({ requested: layerTypes, files: given, cache }),
   };
   const states = await cacheStates({
     plan,
@@ -59,7 +63,7 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
     settings,
     roots: new Roots(dirs.rootsDir),
     layout,
-    cache: new BuildCache(dirs.stackerDir),
+    cache,
     log,
     env,
     signal: opts.signal,
@@ -77,12 +81,13 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
     signal: opts.signal,
   });
   const selected = await selectLayers({
-    files: paths.map((p) => files.get(p)).filter((f) => f !== undefined),
+    files: given,
     all: files,
     states,
     layout,
     images: opts.images,
     force: opts.force ?? false,
+    kinds: layerTypes.map((t) => t.kind),
     password: opts.password,
     registry: publisher.registry(),
     log,
@@ -122,7 +127,8 @@ async function sendAll(args: {
   const out: PublishedImage[] = [];
   for (const item of selected) {
     const shown = relative(cwd, item.file) || item.file;
-    for (const tag of opts.tags) {
+    for (const given of opts.tags) {
+      const tag = layerTagName(given, item.kind);
       const where = publisher.describe(item.layer, tag);
       const image = { file: item.file, layer: item.layer, tag, destination: where };
       if (opts.showOnly) {

@@ -1,4 +1,7 @@
+import type { BuildCache } from '../cache/store';
+import { resultManifests } from '../cache/store';
 import { StackerError } from '../errors';
+import { type LayerKind, type LayerType, layerTagName, parseTypesKey } from '../layer-types/types';
 import type { Logger } from '../log';
 import type { OciLayout } from '../oci/layout';
 import type { Descriptor, ImageConfig, ImageManifest } from '../oci/types';
@@ -6,10 +9,12 @@ import type { Layer, StackerFile } from '../parse/types';
 import { parseImageReference } from '../registry/reference';
 import type { CacheState } from './cached';
 
-/** A layer to publish and the image that stands for it. */
+/** A layer's image of one layer type to publish. */
 export interface Selected {
   file: string;
   layer: string;
+  /** The layer type: the destination tag gets its suffix (`<tag>-squashfs`, see layerTagName). */
+  kind: LayerKind;
   manifest: Descriptor;
   /** The destination registry's repository its base was pulled from, for blob mounts. */
   baseRepository?: string;
@@ -19,11 +24,13 @@ export interface Selected {
 const MIN_CHECKED_PASSWORD = 8;
 
 /**
- * The layers of `files` to publish, in file order: build_only layers are skipped (logged as
- * stacker does), `images` narrows the list, and each layer must be cached as it is now —
- * unless `force`, which takes the image its tag points at. A layer whose image carries the
- * destination password (a `--substitute` that ended up in the stacker_yaml annotation, a
- * label or the environment) is refused. Throws before anything is sent.
+ * The images of `files`' layers to publish, in file order, one per layer and layer type (in
+ * the order of `kinds`, default tar): build_only layers are skipped (logged as stacker does),
+ * `images` narrows the list, and each layer must be cached as it is now, with an image of
+ * each type — unless `force`, which takes the image its tag (`<layer>`, `<layer>-squashfs`,
+ * `<layer>-erofs`) points at. A layer whose image carries the destination password (a
+ * `--substitute` that ended up in the stacker_yaml annotation, a label or the environment)
+ * is refused. Throws before anything is sent.
  */
 export async function selectLayers(args: {
   files: StackerFile[];
@@ -32,6 +39,7 @@ export async function selectLayers(args: {
   layout: OciLayout;
   images?: string[];
   force: boolean;
+  kinds?: LayerKind[];
   password?: string;
   registry?: string;
   log: Logger;
@@ -60,28 +68,72 @@ export async function selectLayers(args: {
       }
       if (args.images && !args.images.includes(layer.name)) continue;
 
-      const state = states.get(layer.name);
-      let manifest = state && 'entry' in state ? state.entry.result.manifest : undefined;
-      if (!manifest && args.force) manifest = layout.resolveTag(layer.name);
-      if (!manifest) {
-        const reason = state && 'reason' in state ? state.reason : 'not built';
-        throw new StackerError(
-          `layer needs to be rebuilt before publishing: ${layer.name}`,
-          where,
-          `${reason}; build it first` +
-            (args.force ? '' : ' (or publish its tagged image as it is with --force)'),
-        );
+      for (const kind of args.kinds ?? ['tar']) {
+        const state = states.get(layer.name);
+        const manifest = imageToPublish({ state, kind, layout, force: args.force, layer });
+        await refuseSecrets(layout, manifest, args.password, where);
+        selected.push({
+          file: file.path,
+          layer: layer.name,
+          kind,
+          manifest,
+          baseRepository: baseRepository(layer, byName, args.registry),
+        });
       }
-      await refuseSecrets(layout, manifest, args.password, where);
-      selected.push({
-        file: file.path,
-        layer: layer.name,
-        manifest,
-        baseRepository: baseRepository(layer, byName, args.registry),
-      });
     }
   }
   return selected;
+}
+
+/**
+ * The manifest of a layer's image of `kind`: from its cache entry, else (with `force`) the
+ * one its tag points at. Throws when there is none.
+ */
+function imageToPublish(args: {
+  state: CacheState | undefined;
+  kind: LayerKind;
+  layout: OciLayout;
+  force: boolean;
+  layer: Layer;
+}): Descriptor {
+  const { state, kind, layer } = args;
+  const where = { file: layer.file, layer: layer.name, step: 'publish' };
+  const entry = state && 'entry' in state ? state.entry : undefined;
+  let manifest = entry && resultManifests(entry.result).find(([k]) => k === kind)?.[1];
+  if (!manifest && args.force) manifest = args.layout.resolveTag(layerTagName(layer.name, kind));
+  if (manifest) return manifest;
+
+  let reason = state && 'reason' in state ? state.reason : 'not built';
+  if (entry) reason = `it was built without --layer-type ${kind}`;
+  throw new StackerError(
+    `layer needs to be rebuilt before publishing: ${layer.name}`,
+    where,
+    `${reason}; build it first` +
+      (args.force ? '' : ' (or publish its tagged image as it is with --force)'),
+  );
+}
+
+/**
+ * The layer types to compute cache keys with. A build's layer types are part of its keys,
+ * and publish may ask for fewer of them (only the squashfs images of a tar and squashfs
+ * build): when the newest cache entry of the files' first cached layer was built with every
+ * requested kind, its types are the ones; otherwise the requested ones.
+ */
+export function keyLayerTypes(args: {
+  requested: LayerType[];
+  files: StackerFile[];
+  cache: BuildCache;
+}): LayerType[] {
+  for (const file of args.files) {
+    for (const layer of file.layers) {
+      const entry = args.cache.latestFor(layer.file, layer.name);
+      if (!entry) continue;
+      const built = parseTypesKey(entry.parts.settings.split(';')[0] ?? '');
+      const covers = args.requested.every((r) => built?.some((b) => b.kind === r.kind));
+      return built && covers ? built : args.requested;
+    }
+  }
+  return args.requested;
 }
 
 /** Refuses an image whose annotations, labels or environment contain `password`. */

@@ -35,7 +35,15 @@ export function runEnvironment(layer: Layer, hostEnv: NodeJS.ProcessEnv): [strin
     } catch (err) {
       throw new StackerError(
         `invalid build_env_passthrough pattern ${JSON.stringify(p)}: ${(err as Error).message}`,
-        { file: layer.file, layer: layer.name, directive: 'build_env_passthrough', step: 'run' },
+        {
+          file: layer.file,
+          ...layer.directivePos?.build_env_passthrough,
+          layer: layer.name,
+          directive: 'build_env_passthrough',
+          step: 'run',
+        },
+        'each entry is matched against whole variable names as (?:entry): balance its ' +
+          'parentheses',
       );
     }
   });

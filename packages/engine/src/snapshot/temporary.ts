@@ -95,12 +95,16 @@ export function removeStaleSnapshots(rootsDir: string): string[] {
   return removed;
 }
 
-/** Snapshots are used through overlay mounts and LXC, which need root; say so up front. */
+/**
+ * Snapshots are used through overlay mounts and LXC, which need root, real or of a user
+ * namespace (rootless: the CLI enters one itself); say so up front.
+ */
 export function requireRoot(command: string): void {
   if (process.geteuid?.() === 0) return;
   throw new StackerError(
     `${command} needs root: it mounts an overlay stack and starts an LXC container`,
     { step: command },
-    'run it as root (for example with sudo); rootless use is not supported yet',
+    'use the nx-stacker command, which runs rootless in a user namespace for users with ' +
+      '/etc/subuid ranges, or run it as root',
   );
 }

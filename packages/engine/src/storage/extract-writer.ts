@@ -203,7 +203,7 @@ export class LayerWriter {
     if (fd === undefined) throw new Error('unreachable: a file never keeps an existing path');
     this.openFd = fd;
     const done = () => {
-      if (this.opts.chown) fchownSync(fd, meta.uid, meta.gid);
+      if (this.opts.chown) chownOrExplain(() => fchownSync(fd, meta.uid, meta.gid), meta);
       fchmodSync(fd, meta.mode);
       futimesSync(fd, meta.mtime ?? 0, meta.mtime ?? 0);
       closeSync(fd);
@@ -339,11 +339,31 @@ export class LayerWriter {
   private applyMeta(rel: string, meta: Meta, isDir: boolean, isSymlink = false): void {
     const abs = this.abs(rel);
     if (isDir && !lstatOrUndefined(abs)?.isDirectory()) return;
-    if (this.opts.chown && meta.uid >= 0) lchownSync(abs, meta.uid, meta.gid);
+    if (this.opts.chown && meta.uid >= 0) {
+      chownOrExplain(() => lchownSync(abs, meta.uid, meta.gid), meta);
+    }
     if (!isSymlink) chmodSync(abs, meta.mode);
     if (meta.mtime === undefined) return;
     if (isSymlink) lutimesSync(abs, meta.mtime, meta.mtime);
     else utimesSync(abs, meta.mtime, meta.mtime);
+  }
+}
+
+/**
+ * Runs a chown. EINVAL means the owner has no id in the user namespace of a rootless build
+ * (see rootless/): say that rather than "invalid argument".
+ */
+function chownOrExplain(chown: () => void, meta: Meta): void {
+  try {
+    chown();
+  } catch (err) {
+    if (errnoCode(err) !== 'EINVAL') throw err;
+    throw new Error(
+      `owner ${meta.uid}:${meta.gid} has no id in this user namespace: the builder's ` +
+        '/etc/subuid and /etc/subgid ranges are too small for this layer (build as root, or ' +
+        'grant more subordinate ids)',
+      { cause: err },
+    );
   }
 }
 

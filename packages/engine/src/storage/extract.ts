@@ -3,12 +3,10 @@ import { chmodSync, closeSync, openSync, readdirSync, readSync, renameSync } fro
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StackerError } from '../errors';
+import { hashFile } from '../layer-types/blob';
+import { kindOfMediaType, type LayerKind } from '../layer-types/types';
+import { unpackImageLayer } from '../layer-types/unpack';
 import type { Logger } from '../log';
-import {
-  MEDIA_TYPE_DOCKER_LAYER_TAR_GZIP,
-  MEDIA_TYPE_LAYER_TAR,
-  MEDIA_TYPE_LAYER_TAR_GZIP,
-} from '../oci/types';
 import { errnoCode } from '../util/fs';
 import { readBlob } from './blob-reader';
 import { TarReader } from './extract-tar-reader';
@@ -24,6 +22,8 @@ export interface ExtractOptions {
   /** The blob's digest, from the descriptor; verified while reading. */
   digest: string;
   logger?: Logger;
+  /** PATH for unsquashfs and mount (squashfs and erofs layers); default: ours. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ExtractResult {
@@ -31,20 +31,15 @@ export interface ExtractResult {
   extracted: boolean;
 }
 
-/** Tar layers, compressed or not; stacker reads its plain-tar type through gunzip too. */
-const TAR_TYPES = new Set([
-  MEDIA_TYPE_LAYER_TAR,
-  MEDIA_TYPE_LAYER_TAR_GZIP,
-  MEDIA_TYPE_DOCKER_LAYER_TAR_GZIP,
-]);
-
 /** What the native helper and chown need: being root (or root in our user namespace). */
 const isRoot = () => process.getuid?.() === 0;
 
 /**
  * Extracts an OCI tar layer into `target` in overlayfs on-disk format (whiteouts as 0:0
  * devices, opaque dirs as `user.overlay.opaque=y`; see LayerWriter), ready to be a lower
- * dir. gzip is detected by its magic bytes, whatever the media type says.
+ * dir. gzip is detected by its magic bytes, whatever the media type says. squashfs and erofs
+ * layers (stacker's types) already hold a tree in that format and are copied as they are
+ * (see layer-types/unpack.ts), after their digest is checked.
  *
  * Content addressed and atomic: the layer is written to `<target>.tmp-<pid>-<random>` (the pid
  * lets a later build remove what a killed one left, see Roots.removeStaleTemps) and renamed
@@ -55,11 +50,13 @@ const isRoot = () => process.getuid?.() === 0;
  */
 export async function extractLayer(opts: ExtractOptions): Promise<ExtractResult> {
   const { target, digest } = opts;
-  if (!TAR_TYPES.has(opts.mediaType)) {
+  const kind = kindOfMediaType(opts.mediaType);
+  if (!kind) {
     throw new StackerError(
       `unknown media type ${opts.mediaType}`,
       { step: 'base' },
-      `layer ${digest} cannot be extracted; tar and tar+gzip layers are supported`,
+      `layer ${digest} cannot be extracted; tar, tar+gzip, squashfs and erofs layers are ` +
+        'supported',
     );
   }
   if (hasContent(target)) return { extracted: false };
@@ -69,6 +66,16 @@ export async function extractLayer(opts: ExtractOptions): Promise<ExtractResult>
   // A parent made here is private: a partial layer is not for other users to look into.
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   await mkdir(tmp, { mode: 0o755 });
+  if (kind === 'tar') await extractTar(opts, tmp);
+  else await extractImage(opts, kind, tmp);
+
+  const extracted = await moveIntoPlace(tmp, target);
+  opts.logger?.debug(`extracted layer ${digest} in ${Date.now() - started} ms`);
+  return { extracted };
+}
+
+/** Extracts a tar layer into the fresh dir `tmp`; removes `tmp` on failure. */
+async function extractTar(opts: ExtractOptions, tmp: string): Promise<void> {
   const writer = new LayerWriter(tmp, { chown: isRoot() });
   const reader = new TarReader((entry) => writer.entry(entry));
   try {
@@ -78,10 +85,24 @@ export async function extractLayer(opts: ExtractOptions): Promise<ExtractResult>
     await removeTree(tmp);
     throw extractError(opts, reader.position(), err);
   }
+}
 
-  const extracted = await moveIntoPlace(tmp, target);
-  opts.logger?.debug(`extracted layer ${digest} in ${Date.now() - started} ms`);
-  return { extracted };
+/** Checks a squashfs or erofs blob's digest, then extracts it into `tmp`. */
+async function extractImage(
+  opts: ExtractOptions,
+  kind: Exclude<LayerKind, 'tar'>,
+  tmp: string,
+): Promise<void> {
+  try {
+    const { digest } = await hashFile(opts.blobPath);
+    if (digest !== opts.digest) {
+      throw new Error(`content does not match its digest (it hashes to ${digest})`);
+    }
+    await unpackImageLayer({ blobPath: opts.blobPath, kind, target: tmp, env: opts.env });
+  } catch (err) {
+    await removeTree(tmp);
+    throw extractError(opts, '', err);
+  }
 }
 
 /**

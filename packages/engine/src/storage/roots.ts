@@ -1,11 +1,13 @@
 import {
   chmodSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { StackerError } from '../errors';
@@ -29,6 +31,8 @@ export function digestDirName(digest: string): string {
  * The roots dir, laid out as stacker lays it out:
  * - `sha256_<hex>/overlay`: the content of one OCI layer, extracted once, shared by every
  *   layer built on it, in overlayfs on-disk format (whiteouts are 0:0 char devices);
+ * - `sha256_<hexB>` -> `sha256_<hexA>`: a symlink, layer B being layer A as another layer
+ *   type (squashfs of a tar layer, say), with the same content;
  * - `<layer>/overlay`: the upper dir a layer's `run` writes to;
  * - `<layer>/work`, `<layer>/rootfs`: overlayfs work dir and the mount point of the stack;
  * - `<layer>/overlay_metadata.json`: what the layer is stacked on.
@@ -53,6 +57,8 @@ export class Roots {
   /** Creates the parent of a content dir (0700), before something is renamed into place there. */
   prepareContent(digest: string): void {
     const parent = join(this.dir, digestDirName(digest));
+    // A link to another type's content whose target was removed (gc) is replaced.
+    if (isDanglingLink(parent)) rmSync(parent, { force: true });
     mkdirSync(parent, { recursive: true });
     chmodSync(parent, PRIVATE);
   }
@@ -120,13 +126,40 @@ export class Roots {
   }
 
   /**
-   * Writes `<layer>/overlay_metadata.json` with the field names stacker uses, so tools that read
-   * it keep working. Only the `tar` layer type exists so far.
+   * Makes `sha256_<hex of digest>` a symlink to `sha256_<hex of source>`: the layer `digest`
+   * is the layer `source` as another layer type, with the same content. An existing entry
+   * (content extracted or linked before) is kept.
    */
-  writeMetadata(layer: string, manifest: ImageManifest, config: unknown): void {
+  linkContent(digest: string, source: string): void {
+    const link = join(this.dir, digestDirName(digest));
+    if (isDanglingLink(link)) rmSync(link, { force: true });
+    try {
+      symlinkSync(digestDirName(source), link);
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') return;
+      throw new StackerError(`couldn't symlink additional layer type: ${String(err)}`, {
+        step: 'pack',
+      });
+    }
+  }
+
+  /**
+   * Writes `<layer>/overlay_metadata.json` with the field names stacker uses, so tools that read
+   * it keep working. `images` maps stacker's `<type>+<verity>` keys to each type's image;
+   * without it the one image is the `tar` one.
+   */
+  writeMetadata(
+    layer: string,
+    manifest: ImageManifest,
+    config: unknown,
+    images?: Record<string, { manifest: ImageManifest; config: unknown }>,
+  ): void {
+    const typed = images ?? { 'tar+false': { manifest, config } };
+    const pick = (field: 'manifest' | 'config') =>
+      Object.fromEntries(Object.entries(typed).map(([key, image]) => [key, image[field]]));
     const meta = {
-      Manifests: { 'tar+false': manifest },
-      Configs: { 'tar+false': config },
+      Manifests: pick('manifest'),
+      Configs: pick('config'),
       BuiltLayers: null,
       HasBuiltOCIOutput: false,
       OverlayDirLayers: null,
@@ -160,6 +193,16 @@ export class Roots {
       return false;
     }
   }
+}
+
+/** True for a symlink whose target does not exist. */
+function isDanglingLink(path: string): boolean {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return false;
+  } catch {
+    return false;
+  }
+  return !existsSync(path);
 }
 
 function readdirOrEmpty(dir: string): string[] {

@@ -43,11 +43,16 @@ export function localBase(
   return { type, ...localSource(path, workspaceRoot, ownerOf) };
 }
 
-/** The layer's local imports (files and directories; urls are not local). */
+/**
+ * What the layer copies in from the host: its local imports (files and directories; urls are
+ * not local) and its `overlay_dirs` sources.
+ */
 export function localImports(layer: Layer, workspaceRoot: string, ownerOf: OwnerOf): LocalSource[] {
-  return layer.imports
-    .filter((imp) => !imp.path.includes('://'))
-    .map((imp) => localSource(imp.path.replace(/\/+$/, '') || '/', workspaceRoot, ownerOf));
+  const paths = [
+    ...layer.imports.map((imp) => imp.path).filter((path) => !path.includes('://')),
+    ...layer.overlayDirs.map((dir) => dir.source),
+  ];
+  return paths.map((path) => localSource(path.replace(/\/+$/, '') || '/', workspaceRoot, ownerOf));
 }
 
 function localSource(path: string, workspaceRoot: string, ownerOf: OwnerOf): LocalSource {

@@ -12,7 +12,13 @@ import { imageOutput } from '../workspace/paths';
 import { ProjectLookup, type ProjectRef, rootOf } from '../workspace/projects';
 import { localBase, localImports, type OwnerOf } from './bases';
 import { layerTargetNames } from './target-names';
-import { brokenTarget, imageTarget, type LayerTargetSpec, layerTarget } from './targets';
+import {
+  brokenTarget,
+  imageTarget,
+  type LayerTargetSpec,
+  layerTarget,
+  publishTarget,
+} from './targets';
 
 /** Receives one message per problem to fix: a broken file, an input Nx cannot hash. */
 export type Warn = (message: string) => void;
@@ -96,13 +102,19 @@ function projectOf(entry: KnownFile, res: Resolution): ProjectConfiguration {
     targets[name] = layerTarget(spec, options);
   }
   const own = entry.analyzed.own.layers;
+  const tags = own.filter((l) => !l.buildOnly).map((l) => l.name);
   targets[options.buildTargetName] = imageTarget({
     file: entry.file,
     root: entry.root,
     layerTargets: own.map((l) => entry.targets?.get(l.name) as string),
-    tags: own.filter((l) => !l.buildOnly).map((l) => l.name),
+    tags,
     options,
   });
+  const publish = { file: entry.file, layers: tags, options };
+  targets[options.publishTargetName] = publishTarget({ ...publish, release: false });
+  if (options.releaseTargetName) {
+    targets[options.releaseTargetName] = publishTarget({ ...publish, release: true });
+  }
   return {
     ...project,
     targets,

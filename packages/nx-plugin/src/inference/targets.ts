@@ -1,11 +1,17 @@
 /**
  * The targets of one stacker project: one per layer, which builds that layer and exports it
- * as the task's output, and the build target, which assembles the file's OCI layout from
- * those outputs. Plain data; nothing here touches the disk.
+ * as the task's output, the build target, which assembles the file's OCI layout from those
+ * outputs, and the publish targets, which push that layout's images. Plain data; nothing here
+ * touches the disk.
  */
 import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
 import type { Layer } from '../engine';
 import { BUILD_EXECUTOR, type BuildExecutorOptions } from '../executors/build/options';
+import {
+  PUBLISH_ENV,
+  PUBLISH_EXECUTOR,
+  type PublishExecutorOptions,
+} from '../executors/publish/options';
 import type { NormalizedOptions } from '../options';
 import { imageOutput, layerOutput } from '../workspace/paths';
 import type { LocalBase, LocalSource } from './bases';
@@ -39,7 +45,12 @@ export function layerTarget(
 
   return {
     executor: BUILD_EXECUTOR,
-    options: { stackerFile: spec.file, layer: layer.name, ...substitute(options) },
+    options: {
+      stackerFile: spec.file,
+      layer: layer.name,
+      ...substitute(options),
+      ...options.build,
+    },
     dependsOn,
     inputs: layerInputs({
       definition: spec.definition,
@@ -68,7 +79,7 @@ export function imageTarget(args: {
   const tags = args.tags.length ? args.tags.join(', ') : 'none: every layer is build_only';
   return {
     executor: BUILD_EXECUTOR,
-    options: { stackerFile: args.file, ...substitute(args.options) },
+    options: { stackerFile: args.file, ...substitute(args.options), ...args.options.build },
     dependsOn: [...args.layerTargets],
     inputs: imageInputs(),
     outputs: [`{workspaceRoot}/${imageOutput(args.root)}`],
@@ -80,6 +91,42 @@ export function imageTarget(args: {
       description:
         `Build every layer of ${args.file} and assemble its OCI layout in ` +
         `${imageOutput(args.root)} (tags: ${tags})`,
+    },
+  };
+}
+
+/**
+ * A publish target (`publish`, or `nx-release-publish` for `nx release publish`): pushes the
+ * image the build target assembles, so it depends on it. Never cached: its effect is on a
+ * registry, not in files Nx could restore. Its options carry only the plugin's `publish`
+ * defaults: Nx hashes every target's options into all of the project's tasks, so values that
+ * vary per run (url overrides, versions) belong on the command line or in the environment.
+ */
+export function publishTarget(args: {
+  file: string;
+  /** The layers whose images are published: those that are not build_only. */
+  layers: string[];
+  options: NormalizedOptions;
+  release: boolean;
+}): TargetConfiguration<PublishExecutorOptions> {
+  const { options } = args;
+  const url = options.publish.url ?? `$${PUBLISH_ENV.url}`;
+  const layers = args.layers.length ? args.layers.join(', ') : 'none: every layer is build_only';
+  const what = args.release ? 'Run by `nx release publish`: publish' : 'Publish';
+  return {
+    executor: PUBLISH_EXECUTOR,
+    options: {
+      stackerFile: args.file,
+      ...substitute(options),
+      // What the build makes is what gets published, unless the target says otherwise.
+      ...(options.build.layerTypes ? { layerTypes: options.build.layerTypes } : {}),
+      ...options.publish,
+    },
+    dependsOn: [options.buildTargetName],
+    cache: false,
+    metadata: {
+      technologies: ['stacker'],
+      description: `${what} the images of ${args.file} (layers: ${layers}) to ${url}`,
     },
   };
 }
@@ -97,7 +144,7 @@ export function brokenTarget(
   };
 }
 
-function substitute(options: NormalizedOptions): Pick<BuildExecutorOptions, 'substitute'> {
+function substitute(options: NormalizedOptions): { substitute?: string[] } {
   return options.substitute.length ? { substitute: [...options.substitute] } : {};
 }
 

@@ -12,7 +12,9 @@ import {
   type ImageManifest,
   type Layer,
   type LayerExport,
+  layerTagName,
   OciLayout,
+  resultManifests,
   StackerError,
 } from '../../engine';
 
@@ -64,14 +66,15 @@ export async function assembleImage(args: {
     const tags: { name: string; descriptor: Descriptor }[] = [];
     for (const layer of args.layers.filter((l) => !l.buildOnly)) {
       const found = exportOf(exports, args.outputOf(layer.name), layer);
-      const manifest = found.entry.result.manifest;
-      const image = await (
-        await OciLayout.open(found.dir, { create: false })
-      ).readJson<ImageManifest>(manifest);
-      for (const blob of [manifest, image.config, ...image.layers]) {
-        place(blob, layout, sources, summary, layer);
+      const exported = await OciLayout.open(found.dir, { create: false });
+      // One image per layer type: `<layer>` for tar, `<layer>-squashfs`, `<layer>-erofs`.
+      for (const [kind, manifest] of resultManifests(found.entry.result)) {
+        const image = await exported.readJson<ImageManifest>(manifest);
+        for (const blob of [manifest, image.config, ...image.layers]) {
+          place(blob, layout, sources, summary, layer);
+        }
+        tags.push({ name: layerTagName(layer.name, kind), descriptor: manifest });
       }
-      tags.push({ name: layer.name, descriptor: manifest });
     }
     await layout.updateTags(tags);
     summary.tags = tags.map((t) => t.name);

@@ -6,6 +6,10 @@ export interface BuildExecutorOptions {
   layer?: string;
   /** `KEY=VALUE` values for `${{KEY}}` placeholders. */
   substitute?: string[];
+  /** Output layer types, in order (stacker's `--layer-type`): tar, squashfs, erofs. */
+  layerTypes?: string[];
+  /** dm-verity data on squashfs and erofs layers (default true; stacker's `--no-verity`). */
+  verity?: boolean;
   /** Print the engine's debug output. */
   verbose?: boolean;
 }

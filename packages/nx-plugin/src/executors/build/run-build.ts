@@ -100,6 +100,8 @@ async function buildLayers(
       cwd: task.workspaceRoot,
       ...dirs,
       substitutions: task.options.substitute ?? [],
+      layerTypes: task.options.layerTypes,
+      verity: task.options.verity,
       layers,
       layerStores: task.stores,
       exportDir: staging,
