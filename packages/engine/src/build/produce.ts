@@ -15,7 +15,7 @@ import { extractLayer } from '../storage/extract';
 import { copyBlobs } from './blobs';
 import { collapseChain, publishedPrefix } from './collapse';
 import type { BuildContext } from './context';
-import { annotate, appendLayer, applyImageDirectives, startImage } from './image';
+import { annotate, appendLayer, applyImageDirectives, type DraftImage, startImage } from './image';
 import { applyGeneratedLabels } from './labels';
 
 /** A packed OCI layer and the history line it gets. */
@@ -38,93 +38,32 @@ export async function produceLayer(args: {
   base: Base;
 }): Promise<{ result: LayerResult; bytes: number }> {
   const { ctx, layer, file, base } = args;
-  const { roots, settings, log } = ctx;
 
-  // Lower dirs: the base image's layers (extracted first: imports and overlay dirs whose
-  // `dest` crosses a symlink of the base follow it), then one per overlay dir and `dest`
-  // import. Stage imports and start from an empty upper dir.
-  const lowers = await extractBaseLayers(ctx, base);
-  const staged = await stageImports({
-    layer,
-    stackerDir: settings.stackerDir,
-    log,
-    baseLayers: [...lowers],
-  });
-  roots.resetLayer(layer.name);
-  const overlayLayers: NewLayer[] = [];
-  for (const dir of staged.overlayDirs) {
-    const packed = await packDir(ctx, dir.source);
-    overlayLayers.push({ ...packed, createdBy: `stacker overlay dir for ${layer.name}` });
-    lowers.push(commitDir(ctx, dir.source, packed.descriptor.digest));
-  }
-
-  // A tar base is this layer's own content: extract it into the upper dir.
+  // Stack, then run.
+  const { lowers, importsDir, overlayLayers } = await stackLayer(ctx, layer, base);
   if (base.tarball)
     await extractTarball(ctx, layer, base.tarball, base.identity.slice('tar:'.length));
-
-  // Run.
-  if (layer.run.length) {
-    if (settings.debug)
-      log.debug(`${layer.name}: overlay lower dirs (top first): ${lowers.toReversed().join(':')}`);
-    await runStep({
-      layer,
-      importsDir: staged.dir,
-      lowers: lowers.toReversed(),
-      upper: roots.upperDir(layer.name),
-      work: roots.workDir(layer.name),
-      mountDir: roots.mountDir(layer.name),
-      stackerDir: settings.stackerDir,
-      log,
-      debug: settings.debug,
-      onRunFailure: settings.onRunFailure,
-      signal: ctx.signal,
-      hostEnv: ctx.env,
-    });
-  }
+  if (layer.run.length) await runLayer(ctx, layer, lowers, importsDir);
 
   // On a build_only chain, the chain's changes join the upper dir and the image starts from
   // the chain's published ancestor (see collapse.ts).
   const start = (await collapseChain({ ctx, layer, base, lowers })) ?? base.image;
 
-  // Pack the upper dir; an unchanged filesystem adds no OCI layer.
-  const upper = roots.upperDir(layer.name);
-  const xattrs = await readXattrs(upper, { stripOverlay: true });
-  // (In the primary layer type: its blob names the content dir; see writeTypedImages.)
-  const packed = await makeLayerBlob({
-    dir: upper,
-    type: outputTypes(settings)[0] as LayerType,
-    settings: blobSettings(ctx),
-    xattrs,
-  });
-  const own: NewLayer[] = [];
-  if (packed.entries > 0) {
-    roots.commitUpper(layer.name, packed.descriptor.digest);
-    own.push({ ...packed, createdBy: `stacker build of ${layer.name}` });
-  }
-
-  // Assemble and write the image.
+  // Pack, then write the image in every requested layer type.
+  const own = await packUpper(ctx, layer);
   const image = startImage(start, layer, ctx.stamp);
   if (base.image && base.image.layout !== ctx.layout) {
     copyBlobs(base.image.layout, ctx.layout, base.image.manifest.layers);
   }
   for (const l of [...overlayLayers, ...own]) appendLayer(image, l, ctx.stamp);
-  if (!layer.buildOnly) {
-    await applyGeneratedLabels({ ctx, layer, image });
-    applyImageDirectives(image, layer, ctx.stamp);
-    annotate(image, layer, {
-      namespace: settings.annotationsNamespace,
-      stackerYaml: file.text,
-      version: settings.version,
-      gitVersion: ctx.gitVersion(file.dir),
-    });
-  }
+  if (!layer.buildOnly) await configure(ctx, layer, file, image);
   const { manifest, manifests, images } = await writeTypedImages({
     ctx,
     name: layer.name,
     image,
     base,
   });
-  roots.writeMetadata(layer.name, image.manifest, image.config, images);
+  ctx.roots.writeMetadata(layer.name, image.manifest, image.config, images);
 
   const bytes = [...overlayLayers, ...own].reduce((n, l) => n + l.descriptor.size, 0);
   const published = publishedPrefix(ctx, layer, base);
@@ -132,6 +71,90 @@ export async function produceLayer(args: {
     result: { name: layer.name, buildOnly: layer.buildOnly, manifest, manifests, published },
     bytes,
   };
+}
+
+/**
+ * The overlay stack of a layer: the base image's layers (extracted first: imports and overlay
+ * dirs whose `dest` crosses a symlink of the base follow it), then one layer per overlay dir
+ * and `dest` import, packed now. Stages the imports and empties the layer's upper dir.
+ */
+async function stackLayer(ctx: BuildContext, layer: Layer, base: Base) {
+  const lowers = await extractBaseLayers(ctx, base);
+  const staged = await stageImports({
+    layer,
+    stackerDir: ctx.settings.stackerDir,
+    log: ctx.log,
+    baseLayers: [...lowers],
+  });
+  ctx.roots.resetLayer(layer.name);
+  const overlayLayers: NewLayer[] = [];
+  for (const dir of staged.overlayDirs) {
+    const packed = await packDir(ctx, dir.source);
+    overlayLayers.push({ ...packed, createdBy: `stacker overlay dir for ${layer.name}` });
+    lowers.push(commitDir(ctx, dir.source, packed.descriptor.digest));
+  }
+  return { lowers, importsDir: staged.dir, overlayLayers };
+}
+
+/** Runs the layer's `run` script on `lowers` (bottom-first) and its upper dir. */
+async function runLayer(
+  ctx: BuildContext,
+  layer: Layer,
+  lowers: string[],
+  importsDir: string,
+): Promise<void> {
+  const { roots, settings, log } = ctx;
+  if (settings.debug)
+    log.debug(`${layer.name}: overlay lower dirs (top first): ${lowers.toReversed().join(':')}`);
+  await runStep({
+    layer,
+    importsDir,
+    lowers: lowers.toReversed(),
+    upper: roots.upperDir(layer.name),
+    work: roots.workDir(layer.name),
+    mountDir: roots.mountDir(layer.name),
+    stackerDir: settings.stackerDir,
+    log,
+    debug: settings.debug,
+    onRunFailure: settings.onRunFailure,
+    signal: ctx.signal,
+    hostEnv: ctx.env,
+  });
+}
+
+/**
+ * Packs the upper dir in the primary layer type (its blob names the content dir; see
+ * writeTypedImages) and commits it; an unchanged filesystem adds no layer.
+ */
+async function packUpper(ctx: BuildContext, layer: Layer): Promise<NewLayer[]> {
+  const upper = ctx.roots.upperDir(layer.name);
+  const xattrs = await readXattrs(upper, { stripOverlay: true });
+  const packed = await makeLayerBlob({
+    dir: upper,
+    type: outputTypes(ctx.settings)[0] as LayerType,
+    settings: blobSettings(ctx),
+    xattrs,
+  });
+  if (packed.entries === 0) return [];
+  ctx.roots.commitUpper(layer.name, packed.descriptor.digest);
+  return [{ ...packed, createdBy: `stacker build of ${layer.name}` }];
+}
+
+/** The config edits of a published layer: generated labels, directives, annotations. */
+async function configure(
+  ctx: BuildContext,
+  layer: Layer,
+  file: StackerFile,
+  image: DraftImage,
+): Promise<void> {
+  await applyGeneratedLabels({ ctx, layer, image });
+  applyImageDirectives(image, layer, ctx.stamp);
+  annotate(image, layer, {
+    namespace: ctx.settings.annotationsNamespace,
+    stackerYaml: file.text,
+    version: ctx.settings.version,
+    gitVersion: ctx.gitVersion(file.dir),
+  });
 }
 
 /** Extracts (once) every layer of the base image; returns their dirs bottom-first. */
