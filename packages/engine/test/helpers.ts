@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { writeBusyboxImage } from '../src/bases/busybox';
+import { StackerError } from '../src/errors';
 import { type BuildOptions, build } from '../src/index';
 import { memoryLogger } from '../src/log';
 
@@ -33,6 +35,13 @@ export function writeFiles(root: string, files: Record<string, string>): void {
   }
 }
 
+/** A temp dir holding `files` (path -> content), removed after the test. */
+export function projectDir(t: TestContext, files: Record<string, string>): string {
+  const dir = tempDir(t);
+  writeFiles(dir, files);
+  return dir;
+}
+
 let baseLayout: string | undefined;
 
 /**
@@ -49,7 +58,25 @@ export async function busyboxLayout(): Promise<string> {
   return baseLayout;
 }
 
-/** Runs the engine in `dir` with stacker's default dirs there; returns the summary and log. */
+/** The `from:` lines of a top-level layer on the busybox image, to splice into stacker YAML. */
+export async function fromBusybox(): Promise<string> {
+  return `  from:\n    type: oci\n    url: ${await busyboxLayout()}:busybox`;
+}
+
+/** The StackerError `promise` rejects with; fails the test if it resolves or throws another. */
+export async function errorOf(promise: Promise<unknown>): Promise<StackerError> {
+  const err = await promise.then(
+    () => assert.fail('build should fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof StackerError, `not a StackerError: ${(err as Error)?.stack ?? err}`);
+  return err;
+}
+
+/**
+ * Runs the engine in `dir` with stacker's default dirs there; returns the summary, the log and
+ * the OCI layout the images went to.
+ */
 export async function buildIn(dir: string, opts: Partial<BuildOptions> = {}) {
   const log = memoryLogger();
   const summary = await build({
@@ -59,7 +86,7 @@ export async function buildIn(dir: string, opts: Partial<BuildOptions> = {}) {
     env: { SOURCE_DATE_EPOCH: '1700000000' },
     ...opts,
   });
-  return { summary, log };
+  return { summary, log, oci: resolve(dir, opts.ociDir ?? 'oci') };
 }
 
 /** `umoci unpack` of `oci:<tag>` into a fresh bundle; returns the rootfs path. */
@@ -99,13 +126,43 @@ export function skopeoManifest(
   return JSON.parse(out.toString());
 }
 
-/** The digest index.json gives `tag`, read straight from the file. */
-export function tagDigest(ociDir: string, tag: string): string | undefined {
+/** The manifests index.json lists, each with its tag (`undefined` when untagged). */
+export function indexEntries(ociDir: string): { digest: string; tag?: string }[] {
   const index = JSON.parse(readFileSync(join(ociDir, 'index.json'), 'utf8')) as {
     manifests: { digest: string; annotations?: Record<string, string> }[];
   };
-  return index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag)
-    ?.digest;
+  return index.manifests.map((m) => ({
+    digest: m.digest,
+    tag: m.annotations?.['org.opencontainers.image.ref.name'],
+  }));
+}
+
+/** The digest index.json gives `tag`, read straight from the file. */
+export function tagDigest(ociDir: string, tag: string): string | undefined {
+  return indexEntries(ociDir).find((m) => m.tag === tag)?.digest;
+}
+
+/** The path of blob `digest` (`sha256:<hex>`) in the layout `ociDir`. */
+export function blobPath(ociDir: string, digest: string): string {
+  return join(ociDir, 'blobs', 'sha256', digest.replace('sha256:', ''));
+}
+
+/** A layer descriptor as a manifest lists it. */
+export interface LayerDesc {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+/** The manifest of `tag`, or of a manifest digest (`sha256:…`), read straight from the files. */
+export function readManifest(
+  ociDir: string,
+  tagOrDigest: string,
+): { layers: LayerDesc[]; config: { digest: string }; annotations?: Record<string, string> } {
+  const digest = tagOrDigest.startsWith('sha256:') ? tagOrDigest : tagDigest(ociDir, tagOrDigest);
+  if (!digest) throw new Error(`no image ${tagOrDigest} in ${ociDir}`);
+  return JSON.parse(readFileSync(blobPath(ociDir, digest), 'utf8'));
 }
 
 /** Mount points under `dir` still present in this mount namespace. */

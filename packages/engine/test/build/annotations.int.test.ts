@@ -1,31 +1,20 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  buildIn,
-  busyboxLayout,
-  requireRoot,
-  skopeoManifest,
-  tempDir,
-  writeFiles,
-} from '../helpers';
+import { buildIn, fromBusybox, projectDir, requireRoot, skopeoManifest } from '../helpers';
 
 test('--annotations-namespace names the annotations we add; changing it rebuilds', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'stacker.yaml': `
 l:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   annotations:
     org.example.team: images
 `,
   });
-  await buildIn(dir, { annotationsNamespace: 'com.example.builds' });
+  const { oci } = await buildIn(dir, { annotationsNamespace: 'com.example.builds' });
 
-  const annotations = skopeoManifest(join(dir, 'oci'), 'l').annotations ?? {};
+  const annotations = skopeoManifest(oci, 'l').annotations ?? {};
   assert.deepEqual(Object.keys(annotations).sort(), [
     'com.example.builds.stacker.stacker_version',
     'com.example.builds.stacker.stacker_yaml',
@@ -35,7 +24,7 @@ l:
 
   const other = await buildIn(dir);
   assert.match(other.log.text(), /l: building \(build settings changed\)/);
-  const keys = Object.keys(skopeoManifest(join(dir, 'oci'), 'l').annotations ?? {});
+  const keys = Object.keys(skopeoManifest(oci, 'l').annotations ?? {});
   assert.ok(keys.includes('io.stackeroci.stacker.stacker_yaml'), keys.join(', '));
   assert.ok(!keys.some((k) => k.startsWith('com.example.builds.')), keys.join(', '));
 });

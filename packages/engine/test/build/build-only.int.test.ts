@@ -3,7 +3,6 @@
  * chain wrote and a later layer deleted never reaches the image (stacker's "wart" is gone).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -11,37 +10,19 @@ import type { LayerOutcome } from '../../src/build/context';
 import {
   buildIn,
   busyboxLayout,
+  fromBusybox,
+  type LayerDesc,
+  projectDir,
+  readManifest,
   requireRoot,
   skopeoConfig,
   tagDigest,
   tempDir,
   umociUnpack,
-  writeFiles,
 } from '../helpers';
+import { blobEntries } from './helpers';
 
 const MiB = 1024 * 1024;
-
-interface Blob {
-  digest: string;
-  size: number;
-}
-
-/** The manifest of `tag` (or of a manifest digest, for untagged build_only images). */
-function manifestOf(oci: string, tagOrDigest: string): { layers: Blob[] } {
-  const digest = tagOrDigest.startsWith('sha256:') ? tagOrDigest : tagDigest(oci, tagOrDigest);
-  assert.ok(digest, `no image ${tagOrDigest} in ${oci}`);
-  return JSON.parse(readFileSync(blobPath(oci, digest), 'utf8'));
-}
-
-function blobPath(oci: string, digest: string): string {
-  return join(oci, 'blobs/sha256', digest.slice('sha256:'.length));
-}
-
-/** The entry names of a gzip layer blob, as GNU tar lists them. */
-function tarNames(oci: string, layer: Blob): string[] {
-  const out = execFileSync('tar', ['-tzf', blobPath(oci, layer.digest)], { encoding: 'utf8' });
-  return out.split('\n').filter((n) => n !== '');
-}
 
 function outcome(layers: LayerOutcome[], name: string): LayerOutcome {
   const found = layers.find((l) => l.name === name);
@@ -50,13 +31,11 @@ function outcome(layers: LayerOutcome[], name: string): LayerOutcome {
 }
 
 /** The documented example: a build_only layer writes a big file, its child removes it. */
-async function bigFileProject(dir: string, appRun = 'rm /big\n    echo app > /app'): Promise<void> {
-  writeFiles(dir, {
+async function bigFileProject(t: TestContext, appRun = 'rm /big\n    echo app > /app') {
+  return projectDir(t, {
     'stacker.yaml': `
 tools:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   build_only: true
   run: |
     head -c ${20 * MiB} /dev/urandom > /big
@@ -74,13 +53,13 @@ app:
 
 /** Asserts that `app` is busybox plus one small layer holding the chain's lasting changes. */
 async function assertCollapsed(t: TestContext, oci: string): Promise<void> {
-  const busybox = manifestOf(await busyboxLayout(), 'busybox').layers[0];
-  const app = manifestOf(oci, 'app');
+  const busybox = readManifest(await busyboxLayout(), 'busybox').layers[0];
+  const app = readManifest(oci, 'app');
   assert.equal(app.layers.length, 2, 'busybox + one layer for tools and app');
   assert.equal(app.layers[0]?.digest, busybox?.digest);
-  const own = app.layers[1] as Blob;
+  const own = app.layers[1] as LayerDesc;
   assert.ok(own.size < 16 * 1024, `the layer is ${own.size} bytes`);
-  const names = tarNames(oci, own);
+  const names = blobEntries(oci, own.digest);
   assert.ok(names.includes('opt/tool/bin'), 'what tools wrote and app kept ships');
   assert.ok(!names.some((n) => n.includes('big')), 'neither the file nor a whiteout for it');
 
@@ -93,13 +72,11 @@ async function assertCollapsed(t: TestContext, oci: string): Promise<void> {
 
 test('a file a build_only layer writes and its child deletes does not ship', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await bigFileProject(dir);
-  const { summary } = await buildIn(dir);
-  const oci = join(dir, 'oci');
+  const dir = await bigFileProject(t);
+  const { summary, oci } = await buildIn(dir);
 
   // The build_only layer's own image still has the file; the child's image does not.
-  const tools = manifestOf(oci, outcome(summary.layers, 'tools').manifest.digest);
+  const tools = readManifest(oci, outcome(summary.layers, 'tools').manifest.digest);
   assert.ok((tools.layers[1]?.size ?? 0) > 20 * MiB);
   await assertCollapsed(t, oci);
 
@@ -113,13 +90,10 @@ test('a file a build_only layer writes and its child deletes does not ship', asy
 
 test("the chain's deletions of ancestor files and its opaque dirs stay in the child", async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'stacker.yaml': `
 base:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   run: |
     mkdir -p /data/old
     echo old > /data/old/file
@@ -144,14 +118,13 @@ app:
     echo app > /app
 `,
   });
-  await buildIn(dir);
-  const oci = join(dir, 'oci');
+  const { oci } = await buildIn(dir);
 
-  const base = manifestOf(oci, 'base');
-  const app = manifestOf(oci, 'app');
+  const base = readManifest(oci, 'base');
+  const app = readManifest(oci, 'app');
   assert.equal(app.layers.length, base.layers.length + 1);
   assert.deepEqual(app.layers.slice(0, -1), base.layers, 'starts with the ancestor, base');
-  const names = tarNames(oci, app.layers.at(-1) as Blob);
+  const names = blobEntries(oci, app.layers.at(-1)?.digest ?? '');
   for (const kept of ['bin/.wh.vi', 'data/.wh.keep', 'data/old/.wh..wh..opq', 'data/old/new']) {
     assert.ok(names.includes(kept), `${kept} in ${names.join(' ')}`);
   }
@@ -167,13 +140,10 @@ app:
 
 test('siblings built on one build_only layer share the ancestor layers', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'stacker.yaml': `
 tools:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   build_only: true
   run: echo tool > /tool
 one:
@@ -188,11 +158,10 @@ two:
   run: echo two > /two
 `,
   });
-  await buildIn(dir);
-  const oci = join(dir, 'oci');
+  const { oci } = await buildIn(dir);
 
-  const one = manifestOf(oci, 'one');
-  const two = manifestOf(oci, 'two');
+  const one = readManifest(oci, 'one');
+  const two = readManifest(oci, 'two');
   assert.equal(one.layers.length, 2);
   assert.equal(two.layers.length, 2);
   assert.equal(one.layers[0]?.digest, two.layers[0]?.digest);
@@ -209,13 +178,10 @@ two:
 
 test('a chain of two build_only layers collapses into one layer', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'stacker.yaml': `
 first:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   build_only: true
   run: |
     head -c ${4 * MiB} /dev/urandom > /big
@@ -235,10 +201,9 @@ app:
   run: rm /big
 `,
   });
-  await buildIn(dir);
-  const oci = join(dir, 'oci');
+  const { oci } = await buildIn(dir);
 
-  const app = manifestOf(oci, 'app');
+  const app = readManifest(oci, 'app');
   assert.equal(app.layers.length, 2, 'busybox + one layer for first, second and app');
   assert.ok((app.layers[1]?.size ?? MiB) < 16 * 1024);
   assert.equal(skopeoConfig(oci, 'app').rootfs.diff_ids.length, 2);
@@ -250,14 +215,11 @@ app:
 
 test('a dest import of the child wins over the chain, as in the container', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'conf.txt': 'from the import\n',
     'stacker.yaml': `
 tools:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   build_only: true
   run: |
     mkdir -p /srv
@@ -273,11 +235,10 @@ app:
   run: cp /srv/conf /seen
 `,
   });
-  await buildIn(dir);
-  const oci = join(dir, 'oci');
+  const { oci } = await buildIn(dir);
 
   // busybox + the import's layer + the collapsed layer, which must not cover the import.
-  assert.equal(manifestOf(oci, 'app').layers.length, 3);
+  assert.equal(readManifest(oci, 'app').layers.length, 3);
   const rootfs = umociUnpack(t, oci, 'app');
   assert.equal(readFileSync(join(rootfs, 'seen'), 'utf8'), 'from the import\n');
   assert.equal(readFileSync(join(rootfs, 'srv/conf'), 'utf8'), 'from the import\n');
@@ -286,10 +247,8 @@ app:
 
 test('the collapsed layer is reused from the cache and rebuilt on a cached chain', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await bigFileProject(dir);
-  const oci = join(dir, 'oci');
-  await buildIn(dir);
+  const dir = await bigFileProject(t);
+  const { oci } = await buildIn(dir);
   const before = tagDigest(oci, 'app');
 
   const again = await buildIn(dir);
@@ -313,10 +272,8 @@ test('the collapsed layer is reused from the cache and rebuilt on a cached chain
 test('the child of a build_only chain has the same digest in two fresh builds', async (t) => {
   if (!requireRoot(t)) return;
   // tools writes random bytes each time; app deletes them, so app is reproducible.
-  const one = tempDir(t);
-  const two = tempDir(t);
-  await bigFileProject(one);
-  await bigFileProject(two);
+  const one = await bigFileProject(t);
+  const two = await bigFileProject(t);
   await buildIn(one);
   await buildIn(two);
   assert.equal(tagDigest(join(one, 'oci'), 'app'), tagDigest(join(two, 'oci'), 'app'));
@@ -324,13 +281,11 @@ test('the child of a build_only chain has the same digest in two fresh builds', 
 
 test('exports restore the collapsed image, and a child builds on a restored chain', async (t) => {
   if (!requireRoot(t)) return;
-  const one = tempDir(t);
+  const one = await bigFileProject(t);
   const exports = join(tempDir(t), 'exports');
-  await bigFileProject(one);
   await buildIn(one, { exportDir: exports });
 
-  const two = tempDir(t);
-  await bigFileProject(two);
+  const two = await bigFileProject(t);
   const restored = await buildIn(two, { layerStores: [exports] });
   assert.deepEqual(
     restored.summary.layers.map((l) => l.status),
@@ -339,12 +294,11 @@ test('exports restore the collapsed image, and a child builds on a restored chai
   assert.equal(tagDigest(join(two, 'oci'), 'app'), tagDigest(join(one, 'oci'), 'app'));
 
   // app changed: built on tools' restored layers (extracted from their blobs).
-  const three = tempDir(t);
-  await bigFileProject(three, 'rm /big\n    echo app > /app\n    true');
+  const three = await bigFileProject(t, 'rm /big\n    echo app > /app\n    true');
   const rebuilt = await buildIn(three, { layerStores: [exports] });
   assert.deepEqual(
     rebuilt.summary.layers.map((l) => l.status),
     ['restored', 'built'],
   );
-  await assertCollapsed(t, join(three, 'oci'));
+  await assertCollapsed(t, rebuilt.oci);
 });

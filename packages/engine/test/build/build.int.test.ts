@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   buildIn,
-  busyboxLayout,
+  fromBusybox,
   requireRoot,
   skopeoConfig,
   skopeoManifest,
@@ -16,16 +16,13 @@ import {
 
 /** A three-layer file: an oci base, a `built` chain, an import with dest and deletions. */
 async function threeLayerProject(dir: string): Promise<void> {
-  const base = await busyboxLayout();
   writeFiles(dir, {
     'hello.sh': '#!/bin/sh\necho hello from nx-stacker\n',
     'data/a.txt': 'a\n',
     'data/sub/b.txt': 'b\n',
     'stacker.yaml': `
 base:
-  from:
-    type: oci
-    url: ${base}:busybox
+${await fromBusybox()}
   run: |
     mkdir -p /srv/old /srv/keep
     echo old > /srv/old/file

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   buildIn,
-  busyboxLayout,
+  fromBusybox,
+  projectDir,
   requireRoot,
   skopeoConfig,
   tempDir,
@@ -22,9 +23,7 @@ test("a run step sees stacker's container: hostname, env, imports read-only, bin
     'input.txt': 'imported\n',
     'stacker.yaml': `
 probe:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   imports:
     - input.txt
   build_env:
@@ -61,9 +60,7 @@ test('a layer with binds is rebuilt every time, as in stacker', async (t) => {
   writeFiles(dir, {
     'stacker.yaml': `
 l:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   binds:
     - ${join(dir, 'b')}
   run: cp ${join(dir, 'b')}/value /value || true
@@ -115,14 +112,11 @@ empty:
 
 test('the deprecated import: puts files under /stacker and warns', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'legacy.txt': 'legacy\n',
     'stacker.yaml': `
 old:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   import:
     - legacy.txt
   run: cp /stacker/legacy.txt /copied
@@ -138,13 +132,10 @@ old:
 
 test('image directives reach the config: entrypoint, full_command, volumes, ...', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'stacker.yaml': `
 svc:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   entrypoint: /bin/sh -c
   cmd: "'echo hi'"
   volumes:
@@ -160,8 +151,7 @@ full:
   full_command: /bin/echo full
 `,
   });
-  await buildIn(dir);
-  const oci = join(dir, 'oci');
+  const { oci } = await buildIn(dir);
   const svc = JSON.parse(
     execFileSync('skopeo', ['inspect', '--config', `oci:${oci}:svc`]).toString(),
   );

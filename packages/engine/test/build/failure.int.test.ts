@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { StackerError } from '../../src/errors';
 import {
   buildIn,
-  busyboxLayout,
+  errorOf,
+  fromBusybox,
   mountsUnder,
+  projectDir,
   requireRoot,
   skopeoManifest,
   tagDigest,
@@ -15,14 +16,12 @@ import {
   writeFiles,
 } from '../helpers';
 
+/** `first` on busybox, and `second` on it running `run`. */
 async function project(dir: string, run: string): Promise<void> {
-  const base = await busyboxLayout();
   writeFiles(dir, {
     'stacker.yaml': `
 first:
-  from:
-    type: oci
-    url: ${base}:busybox
+${await fromBusybox()}
   run: echo first > /first
 second:
   from:
@@ -41,11 +40,7 @@ test('a failing run step fails with a located error and leaves nothing mounted',
   const before = tagDigest(join(dir, 'oci'), 'second');
 
   await project(dir, '"false"');
-  const err = await buildIn(dir).then(
-    () => assert.fail('build should fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof StackerError, String(err));
+  const err = await errorOf(buildIn(dir));
   assert.match(err.message, /run commands failed for image "second"/);
   assert.match(err.message, /exit status 1/);
   assert.equal(err.where.layer, 'second');
@@ -97,11 +92,7 @@ test('bad input gives a located error and leaves existing images untouched', asy
     join(dir, 'stacker.yaml'),
     'first:\n  from:\n    type: oci\n    url: nowhere:busybox\n  runn: echo typo\n',
   );
-  const err = await buildIn(dir).then(
-    () => assert.fail('build should fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof StackerError);
+  const err = await errorOf(buildIn(dir));
   assert.match(err.format(), /stacker\.yaml:5/);
   assert.match(err.format(), /runn/);
   assert.equal(tagDigest(join(dir, 'oci'), 'second'), before);
@@ -110,14 +101,10 @@ test('bad input gives a located error and leaves existing images untouched', asy
 
 test('build_only layers are not tagged; layers built on them carry their content', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  const base = await busyboxLayout();
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'stacker.yaml': `
 tools:
-  from:
-    type: oci
-    url: ${base}:busybox
+${await fromBusybox()}
   build_only: true
   run: echo built-only > /tool
 app:
@@ -127,7 +114,7 @@ app:
   run: echo app > /app
 `,
   });
-  const { summary } = await buildIn(dir);
+  const { summary, oci } = await buildIn(dir);
   assert.deepEqual(
     summary.layers.map((l) => [l.name, l.status, l.buildOnly]),
     [
@@ -135,7 +122,6 @@ app:
       ['app', 'built', false],
     ],
   );
-  const oci = join(dir, 'oci');
   assert.equal(tagDigest(oci, 'tools'), undefined, 'build_only layer not tagged');
   const rootfs = umociUnpack(t, oci, 'app');
   assert.ok(existsSync(join(rootfs, 'tool')));
@@ -154,13 +140,7 @@ test('--on-run-failure runs its command in the failed container, then fails', as
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
   await project(dir, 'echo partial > /partial; false');
-  const err = await buildIn(dir, {
-    onRunFailure: 'sh -c "ls /partial > /inspected"',
-  }).then(
-    () => assert.fail('build should fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof StackerError);
+  const err = await errorOf(buildIn(dir, { onRunFailure: 'sh -c "ls /partial > /inspected"' }));
   assert.match(err.message, /run commands failed/);
   // The command ran on the same upper dir, after the failed step.
   const upper = join(dir, 'roots/second/overlay');
@@ -170,13 +150,10 @@ test('--on-run-failure runs its command in the failed container, then fails', as
 
 test('a run step on scratch (no shell) fails with a hint about the interpreter', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, { 'stacker.yaml': 'empty:\n  from:\n    type: scratch\n  run: echo hi\n' });
-  const err = await buildIn(dir).then(
-    () => assert.fail('build should fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof StackerError);
+  const dir = projectDir(t, {
+    'stacker.yaml': 'empty:\n  from:\n    type: scratch\n  run: echo hi\n',
+  });
+  const err = await errorOf(buildIn(dir));
   assert.match(err.message, /exit status 255/);
   assert.match(err.hint ?? '', /interpreter/);
   assert.deepEqual(mountsUnder(dir), []);

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { StackerError } from '../../src/errors';
 import {
   buildIn,
-  busyboxLayout,
+  errorOf,
+  fromBusybox,
+  projectDir,
   requireRoot,
   skopeoConfig,
   tagDigest,
@@ -14,24 +15,12 @@ import {
   writeFiles,
 } from '../helpers';
 
-async function errorOf(promise: Promise<unknown>): Promise<StackerError> {
-  const err = await promise.then(
-    () => assert.fail('build should fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof StackerError, String(err));
-  return err;
-}
-
 test('generate_labels: each file the script leaves is a label; user labels win', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'stacker.yaml': `
 l:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   build_env:
     ONLY_FOR_RUN: set
   run: echo 1.2.3 > /etc/app-version
@@ -46,9 +35,8 @@ l:
     org.example.overridden: by-user
 `,
   });
-  await buildIn(dir);
+  const { oci } = await buildIn(dir);
 
-  const oci = join(dir, 'oci');
   assert.deepEqual(skopeoConfig(oci, 'l').config?.Labels, {
     'org.example.env': 'unset',
     'org.example.overridden': 'by-user',
@@ -69,14 +57,11 @@ l:
 
 test('generate_labels of an import: layer writes to /.stacker/oci-labels', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'legacy.txt': 'legacy\n',
     'stacker.yaml': `
 old:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   import:
     - legacy.txt
   run: cp /stacker/legacy.txt /.stacker/imports/legacy.txt /tmp/ && cp /stacker/legacy.txt /
@@ -92,14 +77,12 @@ old:
 test('a failing generate_labels fails the build, located at the directive', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
-  const base = await busyboxLayout();
+  const from = await fromBusybox();
   const write = (script: string) =>
     writeFiles(dir, {
       'stacker.yaml': `
 l:
-  from:
-    type: oci
-    url: ${base}:busybox
+${from}
   run: touch /built
   generate_labels: ${script}
 `,
@@ -120,13 +103,10 @@ l:
 
 test('a label file that is a symlink is refused, not followed on the host', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'stacker.yaml': `
 l:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   generate_labels: ln -s /etc/hostname /stacker/oci-labels/host
 `,
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -12,10 +11,11 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { StackerError } from '../../src/errors';
 import {
   buildIn,
-  busyboxLayout,
+  errorOf,
+  fromBusybox,
+  projectDir,
   requireRoot,
   skopeoConfig,
   skopeoManifest,
@@ -23,40 +23,18 @@ import {
   umociUnpack,
   writeFiles,
 } from '../helpers';
-
-/** The entry names of one layer blob of `tag`, as GNU tar lists them. */
-function layerEntries(oci: string, tag: string, index: number): string[] {
-  const digest = skopeoManifest(oci, tag).layers[index]?.digest ?? '';
-  const blob = join(oci, 'blobs', 'sha256', digest.replace('sha256:', ''));
-  const out = execFileSync('tar', ['-tzf', blob]).toString();
-  return out
-    .split('\n')
-    .map((l) => l.replace(/^\.\//, '').replace(/\/$/, ''))
-    .filter((l) => l !== '' && l !== '.');
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<StackerError> {
-  const err = await promise.then(
-    () => assert.fail('build should fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof StackerError, String(err));
-  return err;
-}
+import { layerEntries } from './helpers';
 
 test('overlay dirs: layers below the diff, before dest imports, seen by run', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'app/bin/hello': '#!/bin/sh\necho hello\n',
     'app/share/doc.txt': 'doc\n',
     'etc-files/etc/motd': 'welcome\n',
     'extra.conf': 'extra\n',
     'stacker.yaml': `
 l:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   overlay_dirs:
     - source: app
       dest: /opt/app
@@ -74,9 +52,8 @@ l:
   // A developer's uid on the host must not reach the image.
   chownSync(join(dir, 'app/share/doc.txt'), 1234, 1234);
 
-  const { summary } = await buildIn(dir);
+  const { summary, oci } = await buildIn(dir);
   assert.equal(summary.layers[0]?.status, 'built');
-  const oci = join(dir, 'oci');
 
   // Layers: busybox, the two overlay dirs in order, the dest import, the run step's diff.
   const config = skopeoConfig(oci, 'l');
@@ -114,14 +91,11 @@ l:
 
 test('a changed file in an overlay dir rebuilds the layer, unchanged ones reuse it', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'content/data.txt': 'one\n',
     'stacker.yaml': `
 l:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   overlay_dirs:
     - source: content
       dest: /data
@@ -145,15 +119,12 @@ l:
 
 test("a dest through a base's symlink lands where the link points; the link stays", async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'modules/m.ko': 'module\n',
     'lib.conf': 'conf\n',
     'stacker.yaml': `
 merged:
-  from:
-    type: oci
-    url: ${await busyboxLayout()}:busybox
+${await fromBusybox()}
   run: mkdir -p /usr/lib && ln -s usr/lib /lib
 child:
   from:
@@ -167,13 +138,12 @@ child:
       dest: /lib/lib.conf
 `,
   });
-  const { log } = await buildIn(dir);
+  const { log, oci } = await buildIn(dir);
   assert.match(
     log.text(),
     /overlay dest \/lib\/modules is a symlink in the base, using \/usr\/lib/,
   );
 
-  const oci = join(dir, 'oci');
   const count = skopeoManifest(oci, 'child').layers.length;
   assert.deepEqual(layerEntries(oci, 'child', count - 2), [
     'usr',
@@ -191,14 +161,12 @@ child:
 test('a missing or non-directory overlay dir source fails, located at its entry', async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
-  const base = await busyboxLayout();
+  const from = await fromBusybox();
   const write = (source: string) =>
     writeFiles(dir, {
       'stacker.yaml': `
 l:
-  from:
-    type: oci
-    url: ${base}:busybox
+${from}
   overlay_dirs:
     - source: ${source}
 `,

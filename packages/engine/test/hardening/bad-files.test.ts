@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { build } from '../../src/build/build';
 import { StackerError } from '../../src/errors';
 import { memoryLogger } from '../../src/log';
-import { runCli, tempDir, writeFiles } from '../helpers';
+import { errorOf, runCli, tempDir, writeFiles } from '../helpers';
 
 const S = '  from:\n    type: scratch\n';
 const prereq = (...paths: string[]) =>
@@ -167,17 +167,15 @@ for (const c of cases) {
   test(`build: ${c.name} is a located error and creates nothing`, async (t) => {
     const dir = tempDir(t);
     writeFiles(dir, c.files);
-    const err = await build({
-      stackerFiles: [c.entry ?? 'stacker.yaml'],
-      cwd: dir,
-      log: memoryLogger(),
-      substitutions: c.substitutions,
-      env: {},
-    }).then(
-      () => assert.fail('the build should fail'),
-      (e: unknown) => e,
+    const err = await errorOf(
+      build({
+        stackerFiles: [c.entry ?? 'stacker.yaml'],
+        cwd: dir,
+        log: memoryLogger(),
+        substitutions: c.substitutions,
+        env: {},
+      }),
     );
-    assert.ok(err instanceof StackerError, `not a StackerError: ${(err as Error)?.stack}`);
     assert.match(err.message, c.message);
     if (c.file) assert.equal(err.where.file, join(dir, c.file), err.format());
     if (c.line !== undefined) assert.equal(err.where.line, c.line, err.format());
@@ -186,6 +184,9 @@ for (const c of cases) {
 }
 
 test('the CLI shows a build-level error with its place and no stack trace', async (t) => {
+  // A user other than root enters a user namespace before reading any file, which needs
+  // subordinate ids this machine may not grant (rootless.int.test.ts covers that path).
+  if (process.geteuid?.() !== 0) return t.skip('as a user, build first enters a user namespace');
   const dir = tempDir(t);
   writeFiles(dir, cases[0]!.files);
   const r = runCli(['build'], dir);

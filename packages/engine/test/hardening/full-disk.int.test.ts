@@ -10,10 +10,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { StackerError } from '../../src/errors';
 import {
   buildIn,
   busyboxLayout,
+  errorOf,
   requireRoot,
   skopeoConfig,
   tagDigest,
@@ -43,15 +43,6 @@ function project(dir: string, base: string, run: string): void {
   });
 }
 
-async function failure(dir: string): Promise<StackerError> {
-  const err = await buildIn(dir).then(
-    () => assert.fail('the build should fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof StackerError, `not a StackerError: ${(err as Error)?.stack}`);
-  return err;
-}
-
 test('a full OCI dir during pack keeps the previous image and says so', async (t) => {
   if (!requireRoot(t)) return;
   const dir = dirWithSmallDisk(t, 'oci', '6m');
@@ -64,7 +55,7 @@ test('a full OCI dir during pack keeps the previous image and says so', async (t
 
   // 8 MB that do not compress cannot fit in what is left of 6 MB.
   project(dir, base, 'head -c 8000000 /dev/urandom > /big');
-  const err = await failure(dir);
+  const err = await errorOf(buildIn(dir));
   assert.match(err.message, /no space left on device/i);
   assert.equal(err.where.step, 'pack', err.format());
   assert.equal(err.where.layer, 'app');
@@ -91,7 +82,7 @@ test('a full roots dir while extracting a base fails cleanly and names the step'
   if (!requireRoot(t)) return;
   const dir = dirWithSmallDisk(t, 'roots', '512k');
   project(dir, await busyboxLayout(), '"true"');
-  const err = await failure(dir);
+  const err = await errorOf(buildIn(dir));
   assert.match(err.message, /no space left on device/i);
   assert.equal(err.where.step, 'base', err.format());
   assert.equal(tagDigest(join(dir, 'oci'), 'app'), undefined);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { baseDestResolver } from '../../src/imports/base-paths';
 import { requireRoot, tempDir, writeFiles } from '../helpers';
 
@@ -18,10 +18,15 @@ function bottomLayer(dir: string): string {
   return layer;
 }
 
+/** The resolver over bottomLayer (in a fresh temp dir) and `upper` layers; `dirAt` follows all. */
+function resolverOn(t: TestContext, upper: string[] = []) {
+  const resolve = baseDestResolver({ baseLayers: [bottomLayer(tempDir(t)), ...upper] });
+  return { resolve, dirAt: (p: string) => resolve(p, { followFinal: true }) };
+}
+
 test('a dest follows the base image symlinks on its way; new parts are kept', async (t) => {
   if (!requireRoot(t)) return;
-  const resolve = baseDestResolver({ baseLayers: [bottomLayer(tempDir(t))] });
-  const dirAt = (p: string) => resolve(p, { followFinal: true });
+  const { resolve, dirAt } = resolverOn(t);
 
   assert.equal(await dirAt('/lib/modules'), '/usr/lib/modules');
   assert.equal(await dirAt('/lib'), '/usr/lib');
@@ -33,8 +38,7 @@ test('a dest follows the base image symlinks on its way; new parts are kept', as
 
 test('a dest through a file, or onto a link to a file or a loop, is kept as written', async (t) => {
   if (!requireRoot(t)) return;
-  const resolve = baseDestResolver({ baseLayers: [bottomLayer(tempDir(t))] });
-  const dirAt = (p: string) => resolve(p, { followFinal: true });
+  const { dirAt } = resolverOn(t);
 
   assert.equal(await dirAt('/file-link'), '/file-link');
   assert.equal(await dirAt('/etc/conf/x'), '/etc/conf/x');
@@ -43,11 +47,10 @@ test('a dest through a file, or onto a link to a file or a loop, is kept as writ
 
 test('a link deleted by a whiteout in a higher layer no longer counts', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  const top = join(dir, 'top');
+  const top = join(tempDir(t), 'top');
   mkdirSync(top);
   execFileSync('mknod', [join(top, 'lib'), 'c', '0', '0']);
 
-  const resolve = baseDestResolver({ baseLayers: [bottomLayer(dir), top] });
+  const { resolve } = resolverOn(t, [top]);
   assert.equal(await resolve('/lib/modules', { followFinal: true }), '/lib/modules');
 });

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { buildIn, requireRoot, tempDir, umociUnpack, writeFiles } from '../helpers';
-import { readManifest, VERITY_ANNOTATION, writeProject } from './helpers';
+import { type TestContext, test } from 'node:test';
+import { buildIn, projectDir, readManifest, requireRoot, umociUnpack } from '../helpers';
+import { builtProject, VERITY_ANNOTATION } from './helpers';
 
 /**
- * `top`, on `<oci>:base-<kind>`, whose run fails unless it sees the base's changes, and
- * `copy`, the image `<oci>:xa-<kind>` as it is.
+ * A temp dir with `top`, on `<oci>:base-<kind>`, whose run fails unless it sees the base's
+ * changes, and `copy`, the image `<oci>:xa-<kind>` as it is.
  */
-function topProject(dir: string, oci: string, kind: string): void {
-  writeFiles(dir, {
+function topProject(t: TestContext, oci: string, kind: string): string {
+  return projectDir(t, {
     'stacker.yaml': `
 copy:
   from:
@@ -32,20 +32,16 @@ top:
 for (const kind of ['squashfs', 'erofs'] as const) {
   test(`builds on ${kind} base layers, extracted with whiteouts and opaque dirs`, async (t) => {
     if (!requireRoot(t)) return;
-    const first = tempDir(t);
-    await writeProject(first);
-    await buildIn(first, { layerTypes: [kind] });
+    const first = await builtProject(t, { layerTypes: [kind] });
 
     // A fresh roots dir: the base's layers must be extracted from their blobs.
-    const second = tempDir(t);
-    topProject(second, join(first, 'oci'), kind);
-    const { summary } = await buildIn(second, { layerTypes: ['tar'] });
+    const second = topProject(t, first.oci, kind);
+    const { summary, oci } = await buildIn(second, { layerTypes: ['tar'] });
     assert.deepEqual(
       summary.layers.map((l) => l.status),
       ['built', 'built'],
     );
 
-    const oci = join(second, 'oci');
     const layers = readManifest(oci, 'top').layers;
     assert.deepEqual(
       layers.map((l) => l.mediaType),
@@ -59,13 +55,10 @@ for (const kind of ['squashfs', 'erofs'] as const) {
 
 test('tar layers converted to squashfs and back are the same tar layers', async (t) => {
   if (!requireRoot(t)) return;
-  const first = tempDir(t);
-  await writeProject(first);
-  await buildIn(first, { layerTypes: ['tar', 'squashfs'] });
+  const { dir: first } = await builtProject(t, { layerTypes: ['tar', 'squashfs'] });
 
   // Only the squashfs image goes to the second build, which makes tar layers from it.
-  const second = tempDir(t);
-  topProject(second, join(first, 'oci'), 'squashfs');
+  const second = topProject(t, join(first, 'oci'), 'squashfs');
   await buildIn(second, { layerTypes: ['tar', 'squashfs'] });
 
   const digests = (oci: string, tag: string) => readManifest(oci, tag).layers.map((l) => l.digest);
@@ -78,12 +71,9 @@ test('tar layers converted to squashfs and back are the same tar layers', async 
 
 test('squashfs base layers without verity data are made again for a verity build', async (t) => {
   if (!requireRoot(t)) return;
-  const first = tempDir(t);
-  await writeProject(first);
-  await buildIn(first, { layerTypes: ['squashfs'], verity: false });
+  const { dir: first } = await builtProject(t, { layerTypes: ['squashfs'], verity: false });
 
-  const second = tempDir(t);
-  topProject(second, join(first, 'oci'), 'squashfs');
+  const second = topProject(t, join(first, 'oci'), 'squashfs');
   await buildIn(second, { layerTypes: ['squashfs'] });
 
   const plain = readManifest(join(first, 'oci'), 'base-squashfs').layers;

@@ -8,8 +8,8 @@ import type { LayerType } from '../../src/layer-types/types';
 import { appendVerity } from '../../src/layer-types/verity';
 import { memoryLogger } from '../../src/log';
 import { OciLayout } from '../../src/oci/layout';
-import { tempDir, writeFiles } from '../helpers';
-import { blobPath, VERITY_ANNOTATION, veritysetupVerify } from './helpers';
+import { blobPath, tempDir, writeFiles } from '../helpers';
+import { VERITY_ANNOTATION, veritysetupVerify } from './helpers';
 
 const SDE = 1700000000;
 

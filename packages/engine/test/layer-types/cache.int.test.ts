@@ -6,17 +6,14 @@ import { test } from 'node:test';
 import { memoryLogger } from '../../src/log';
 import { publish } from '../../src/publish/publish';
 import { buildIn, requireRoot, tagDigest, tempDir } from '../helpers';
-import { tagNames, writeProject } from './helpers';
+import { builtProject, copyProject, tagNames, writeProject } from './helpers';
 
 const ALL = ['tar', 'squashfs', 'erofs'];
 
 test('with SOURCE_DATE_EPOCH, a fresh build gives the same image of every type', async (t) => {
   if (!requireRoot(t)) return;
-  const first = tempDir(t);
-  await writeProject(first);
-  await buildIn(first, { layerTypes: ALL });
-  const second = tempDir(t);
-  execFileSync('cp', ['-a', `${first}/stacker.yaml`, `${first}/xa.tar`, second]);
+  const { dir: first } = await builtProject(t, { layerTypes: ALL });
+  const second = copyProject(t, first);
   await buildIn(second, { layerTypes: ALL });
 
   const tags = tagNames(join(first, 'oci'));
@@ -28,9 +25,7 @@ test('with SOURCE_DATE_EPOCH, a fresh build gives the same image of every type',
 
 test('the same layer types reuse the cache; another set of types rebuilds', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await writeProject(dir);
-  await buildIn(dir, { layerTypes: ['tar', 'squashfs'] });
+  const { dir } = await builtProject(t, { layerTypes: ['tar', 'squashfs'] });
   const before = tagDigest(join(dir, 'oci'), 'base-squashfs');
 
   const again = await buildIn(dir, { layerTypes: ['tar', 'squashfs'] });
@@ -59,13 +54,13 @@ test('the same layer types reuse the cache; another set of types rebuilds', asyn
 
 test('an exported layer restores its image of every type into a fresh OCI dir', async (t) => {
   if (!requireRoot(t)) return;
-  const first = tempDir(t);
-  await writeProject(first);
-  const exports = join(first, 'exports');
-  await buildIn(first, { layerTypes: ['squashfs', 'tar'], exportDir: exports });
+  const exports = join(tempDir(t), 'exports');
+  const { dir: first } = await builtProject(t, {
+    layerTypes: ['squashfs', 'tar'],
+    exportDir: exports,
+  });
 
-  const second = tempDir(t);
-  execFileSync('cp', ['-a', `${first}/stacker.yaml`, `${first}/xa.tar`, second]);
+  const second = copyProject(t, first);
   const { summary } = await buildIn(second, {
     layerTypes: ['squashfs', 'tar'],
     layerStores: [exports],
@@ -82,9 +77,7 @@ test('an exported layer restores its image of every type into a fresh OCI dir', 
 
 test('publish sends the image of each --layer-type under the tag with its suffix', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await writeProject(dir);
-  await buildIn(dir, { layerTypes: ['tar', 'squashfs'] });
+  const { dir } = await builtProject(t, { layerTypes: ['tar', 'squashfs'] });
   const out = join(dir, 'published');
   const options = {
     stackerFiles: ['stacker.yaml'],

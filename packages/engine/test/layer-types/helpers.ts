@@ -10,15 +10,17 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { busyboxLayout, writeFiles } from '../helpers';
-
-/** A layer descriptor as a manifest lists it. */
-export interface LayerDesc {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
+import type { TestContext } from 'node:test';
+import type { BuildOptions } from '../../src/index';
+import {
+  blobPath,
+  buildIn,
+  fromBusybox,
+  indexEntries,
+  readManifest,
+  tempDir,
+  writeFiles,
+} from '../helpers';
 
 export const VERITY_ANNOTATION = 'io.stackeroci.stacker.atomfs_verity_root_hash';
 
@@ -28,7 +30,6 @@ export const VERITY_ANNOTATION = 'io.stackeroci.stacker.atomfs_verity_root_hash'
  * xattr.
  */
 export async function writeProject(dir: string): Promise<void> {
-  const busybox = await busyboxLayout();
   const tree = join(dir, 'tree');
   writeFiles(tree, { 'srv/tagged': 'tagged\n' });
   execFileSync('setfattr', ['-n', 'user.color', '-v', 'blue', join(tree, 'srv/tagged')]);
@@ -45,9 +46,7 @@ export async function writeProject(dir: string): Promise<void> {
   writeFiles(dir, {
     'stacker.yaml': `
 base:
-  from:
-    type: oci
-    url: ${busybox}:busybox
+${await fromBusybox()}
   run: |
     rm /etc/passwd
     rm -rf /usr/sbin && mkdir /usr/sbin && echo new > /usr/sbin/only
@@ -60,19 +59,18 @@ xa:
   });
 }
 
-/** The manifest of `tag` in the layout `oci`, read straight from the files. */
-export function readManifest(
-  oci: string,
-  tag: string,
-): { layers: LayerDesc[]; config: { digest: string }; annotations?: Record<string, string> } {
-  const index = JSON.parse(readFileSync(join(oci, 'index.json'), 'utf8')) as {
-    manifests: { digest: string; annotations?: Record<string, string> }[];
-  };
-  const entry = index.manifests.find(
-    (m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag,
-  );
-  if (!entry) throw new Error(`no tag ${tag} in ${oci}`);
-  return JSON.parse(readFileSync(blobPath(oci, entry.digest), 'utf8'));
+/** A temp dir holding writeProject's project, built with `opts` (its layer types). */
+export async function builtProject(t: TestContext, opts: Partial<BuildOptions>) {
+  const dir = tempDir(t);
+  await writeProject(dir);
+  return { dir, ...(await buildIn(dir, opts)) };
+}
+
+/** A temp dir with the inputs of writeProject's project in `from` (not its build). */
+export function copyProject(t: TestContext, from: string): string {
+  const dir = tempDir(t);
+  execFileSync('cp', ['-a', join(from, 'stacker.yaml'), join(from, 'xa.tar'), dir]);
+  return dir;
 }
 
 /** The config of `tag`, parsed. */
@@ -85,16 +83,9 @@ export function readConfig(
   return JSON.parse(readFileSync(blobPath(oci, readManifest(oci, tag).config.digest), 'utf8'));
 }
 
-export function blobPath(oci: string, digest: string): string {
-  return join(oci, 'blobs', 'sha256', digest.replace('sha256:', ''));
-}
-
 /** Tag names of the layout, in index order. */
 export function tagNames(oci: string): string[] {
-  const index = JSON.parse(readFileSync(join(oci, 'index.json'), 'utf8')) as {
-    manifests: { annotations?: Record<string, string> }[];
-  };
-  return index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name'] ?? '');
+  return indexEntries(oci).map((m) => m.tag ?? '');
 }
 
 /**

@@ -3,11 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildIn, requireRoot, runCli, tempDir } from '../helpers';
+import { blobPath, readManifest, requireRoot, runCli, tempDir } from '../helpers';
 import {
-  blobPath,
+  builtProject,
   readConfig,
-  readManifest,
   tagNames,
   VERITY_ANNOTATION,
   veritysetupVerify,
@@ -20,11 +19,8 @@ const ALL = ['tar', 'squashfs', 'erofs'];
 
 test('tar, squashfs and erofs types tag <layer>, <layer>-squashfs, <layer>-erofs', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await writeProject(dir);
-  await buildIn(dir, { layerTypes: ALL });
+  const { oci } = await builtProject(t, { layerTypes: ALL });
 
-  const oci = join(dir, 'oci');
   assert.deepEqual(tagNames(oci), [
     'base',
     'base-squashfs',
@@ -44,11 +40,8 @@ test('tar, squashfs and erofs types tag <layer>, <layer>-squashfs, <layer>-erofs
 
 test('squashfs and erofs images have the tar config, with blob digests as diff_ids', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await writeProject(dir);
-  await buildIn(dir, { layerTypes: ALL });
+  const { oci } = await builtProject(t, { layerTypes: ALL });
 
-  const oci = join(dir, 'oci');
   const tar = readConfig(oci, 'base');
   for (const tag of ['base-squashfs', 'base-erofs']) {
     const config = readConfig(oci, tag);
@@ -68,11 +61,8 @@ test('squashfs and erofs images have the tar config, with blob digests as diff_i
 
 test('a squashfs layer keeps whiteouts, opaque dirs and xattrs in overlay format', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await writeProject(dir);
-  await buildIn(dir, { layerTypes: ['squashfs'] });
+  const { oci } = await builtProject(t, { layerTypes: ['squashfs'] });
 
-  const oci = join(dir, 'oci');
   const own = readManifest(oci, 'base-squashfs').layers.at(-1);
   assert.ok(own);
   const listing = execFileSync('unsquashfs', ['-lls', blobPath(oci, own.digest)], {
@@ -98,11 +88,8 @@ test('a squashfs layer keeps whiteouts, opaque dirs and xattrs in overlay format
 
 test('an erofs layer mounts with its whiteouts, opaque dirs and xattrs', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await writeProject(dir);
-  await buildIn(dir, { layerTypes: ['erofs'] });
+  const { oci } = await builtProject(t, { layerTypes: ['erofs'] });
 
-  const oci = join(dir, 'oci');
   const own = readManifest(oci, 'base-erofs').layers.at(-1);
   const tagged = readManifest(oci, 'xa-erofs').layers[0];
   assert.ok(own && tagged);
@@ -118,11 +105,8 @@ test('an erofs layer mounts with its whiteouts, opaque dirs and xattrs', async (
 
 test('the verity root hash of squashfs and erofs layers verifies with veritysetup', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await writeProject(dir);
-  await buildIn(dir, { layerTypes: ['squashfs', 'erofs'] });
+  const { oci } = await builtProject(t, { layerTypes: ['squashfs', 'erofs'] });
 
-  const oci = join(dir, 'oci');
   for (const [tag, kind] of [
     ['base-squashfs', 'squashfs'],
     ['base-erofs', 'erofs'],
@@ -139,11 +123,8 @@ test('the verity root hash of squashfs and erofs layers verifies with veritysetu
 
 test('--no-verity leaves the verity data and annotation out', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await writeProject(dir);
-  await buildIn(dir, { layerTypes: ['squashfs'], verity: false });
+  const { oci } = await builtProject(t, { layerTypes: ['squashfs'], verity: false });
 
-  const oci = join(dir, 'oci');
   for (const layer of readManifest(oci, 'xa-squashfs').layers) {
     assert.equal(layer.annotations?.[VERITY_ANNOTATION], undefined);
     const size = Number(
@@ -157,11 +138,8 @@ test('--no-verity leaves the verity data and annotation out', async (t) => {
 
 test('the content dir of a layer of another type is a symlink to the primary one', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await writeProject(dir);
-  await buildIn(dir, { layerTypes: ['tar', 'squashfs'] });
+  const { dir, oci } = await builtProject(t, { layerTypes: ['tar', 'squashfs'] });
 
-  const oci = join(dir, 'oci');
   const tarLayer = readManifest(oci, 'xa').layers[0];
   const sqLayer = readManifest(oci, 'xa-squashfs').layers[0];
   assert.ok(tarLayer && sqLayer);

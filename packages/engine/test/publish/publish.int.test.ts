@@ -3,17 +3,25 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, type TestContext, test } from 'node:test';
 import { memoryLogger } from '../../src/log';
 import type { PublishOptions } from '../../src/publish/options';
 import { publish } from '../../src/publish/publish';
-import { buildIn, busyboxLayout, requireRoot, tagDigest, tempDir, writeFiles } from '../helpers';
 import {
+  buildIn,
+  busyboxLayout,
+  projectDir,
+  requireRoot,
+  tagDigest,
+  tempDir,
+  writeFiles,
+} from '../helpers';
+import {
+  clientEnv,
   seed,
   skopeoDigest,
-  startRegistry,
+  startAuthRegistry,
   type TestRegistry,
-  writeAuthFile,
 } from '../registry/fixtures';
 
 const USER = 'publisher';
@@ -23,9 +31,8 @@ let workDir: string;
 let authFile: string;
 
 before(async () => {
-  registry = await startRegistry({ auth: { user: USER, password: PASSWORD } });
   workDir = mkdtempSync(join(tmpdir(), 'nx-stacker-publish-'));
-  authFile = writeAuthFile(workDir, { [registry.host]: { user: USER, password: PASSWORD } });
+  ({ registry, authFile } = await startAuthRegistry(workDir, { user: USER, password: PASSWORD }));
   await seed({
     layout: await busyboxLayout(),
     tag: 'busybox',
@@ -61,11 +68,15 @@ app2:
   });
 }
 
-const env = () => ({
-  SOURCE_DATE_EPOCH: '1700000000',
-  REGISTRY_AUTH_FILE: authFile,
-  HOME: workDir,
-});
+const env = () => clientEnv(workDir, authFile);
+
+/** A temp dir holding `project`, built. */
+async function builtProject(t: TestContext): Promise<string> {
+  const dir = tempDir(t);
+  await project(dir);
+  await buildIn(dir, { env: env() });
+  return dir;
+}
 
 async function publishIn(dir: string, over: Partial<PublishOptions> = {}) {
   const log = memoryLogger();
@@ -86,9 +97,7 @@ async function publishIn(dir: string, over: Partial<PublishOptions> = {}) {
 
 test('publishes each layer under every tag with the digests of the OCI dir', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await project(dir);
-  await buildIn(dir, { env: env() });
+  const dir = await builtProject(t);
   await registry.clearLog();
 
   const { images, log } = await publishIn(dir);
@@ -117,9 +126,7 @@ test('publishes each layer under every tag with the digests of the OCI dir', asy
 
 test('--show-only says what would be published and sends nothing', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await project(dir);
-  await buildIn(dir, { env: env() });
+  const dir = await builtProject(t);
   await registry.clearLog();
 
   const { images, log } = await publishIn(dir, { showOnly: true, images: ['app'] });
@@ -136,9 +143,7 @@ test('--show-only says what would be published and sends nothing', async (t) => 
 
 test('a layer changed since its build is refused unless --force', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await project(dir);
-  await buildIn(dir, { env: env() });
+  const dir = await builtProject(t);
   const built = tagDigest(join(dir, 'oci'), 'app');
   await project(dir, 'echo changed > /app');
 
@@ -154,9 +159,7 @@ test('a layer changed since its build is refused unless --force', async (t) => {
 
 test('publishes into an OCI layout as <layer>_<tag>', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await project(dir);
-  await buildIn(dir, { env: env() });
+  const dir = await builtProject(t);
   const out = join(dir, 'published');
 
   await publishIn(dir, { url: `oci:${out}`, username: undefined, password: undefined });
@@ -170,9 +173,7 @@ test('publishes into an OCI layout as <layer>_<tag>', async (t) => {
 
 test('a refused push names the problem, not the password; the OCI dir is unchanged', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  await project(dir);
-  await buildIn(dir, { env: env() });
+  const dir = await builtProject(t);
   const oci = join(dir, 'oci');
   const before = {
     index: readFileSync(join(oci, 'index.json')),
@@ -220,8 +221,7 @@ test('credentials: both or neither, never echoed; the auth file when no flags', 
 
 test('an image holding the password (via --substitute) is not published', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'stacker.yaml': `
 leaky:
   from: {type: oci, url: "${await busyboxLayout()}:busybox"}

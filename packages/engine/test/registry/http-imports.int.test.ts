@@ -4,8 +4,16 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildIn, busyboxLayout, requireRoot, tempDir, umociUnpack, writeFiles } from '../helpers';
-import { type FileServer, sha256Hex, startFileServer, writeAuthFile } from './fixtures';
+import {
+  buildIn,
+  busyboxLayout,
+  projectDir,
+  requireRoot,
+  tempDir,
+  umociUnpack,
+  writeFiles,
+} from '../helpers';
+import { clientEnv, type FileServer, sha256Hex, startFileServer, writeAuthFile } from './fixtures';
 
 const HELLO = 'hello over http\n';
 const PASSWORD = 'download-secret-99';
@@ -52,11 +60,7 @@ ${imports}
   });
 }
 
-const env = (extra: NodeJS.ProcessEnv = {}) => ({
-  SOURCE_DATE_EPOCH: '1700000000',
-  HOME: workDir,
-  ...extra,
-});
+const env = (extra: NodeJS.ProcessEnv = {}) => clientEnv(workDir, undefined, extra);
 
 test('an http import with a hash is downloaded, checked and staged', async (t) => {
   if (!requireRoot(t)) return;
@@ -188,8 +192,7 @@ test('credentials come from the auth file entry with the longest matching prefix
 
 test('a tar base can be an http url', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  writeFiles(dir, {
+  const dir = projectDir(t, {
     'stacker.yaml': `
 app:
   from: {type: tar, url: "${files.url}/files/base.tar.gz"}
@@ -203,7 +206,5 @@ app:
 
 /** A fresh project dir with the stacker file of `dir` (a clean stacker dir). */
 function tempDirWith(t: Parameters<typeof tempDir>[0], dir: string): string {
-  const fresh = tempDir(t);
-  writeFiles(fresh, { 'stacker.yaml': readFileSync(join(dir, 'stacker.yaml'), 'utf8') });
-  return fresh;
+  return projectDir(t, { 'stacker.yaml': readFileSync(join(dir, 'stacker.yaml'), 'utf8') });
 }

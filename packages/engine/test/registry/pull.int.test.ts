@@ -17,13 +17,20 @@ import type { Descriptor, ImageManifest } from '../../src/oci/types';
 import {
   buildIn,
   busyboxLayout,
+  projectDir,
   requireRoot,
   skopeoConfig,
-  tempDir,
   umociUnpack,
-  writeFiles,
 } from '../helpers';
-import { seed, skopeoDigest, startRegistry, type TestRegistry, writeAuthFile } from './fixtures';
+import {
+  clientEnv,
+  seed,
+  skopeoDigest,
+  startAuthRegistry,
+  startRegistry,
+  type TestRegistry,
+  writeAuthFile,
+} from './fixtures';
 import { multiPlatformLayout, variantLayout } from './images';
 
 const USER = 'builder';
@@ -33,9 +40,8 @@ let authFile: string;
 let workDir: string;
 
 before(async () => {
-  registry = await startRegistry({ auth: { user: USER, password: PASSWORD } });
   workDir = mkdtempSync(join(tmpdir(), 'nx-stacker-pull-'));
-  authFile = writeAuthFile(workDir, { [registry.host]: { user: USER, password: PASSWORD } });
+  ({ registry, authFile } = await startAuthRegistry(workDir, { user: USER, password: PASSWORD }));
   const to = (layout: string, tag: string, dest: string) =>
     seed({ layout, tag, registry, dest, authFile });
   await to(await busyboxLayout(), 'busybox', 'library/busybox:1.0');
@@ -48,14 +54,12 @@ after(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-/** A stacker file with one layer per entry of `layers` (name -> from and run). */
-function project(dir: string, yaml: string): void {
-  writeFiles(dir, { 'stacker.yaml': yaml });
+/** A `from:` value pulling `ref` from the registry at `host` (the shared one) over http. */
+function fromRegistry(ref: string, host = registry.host): string {
+  return `{type: docker, url: "docker://${host}/${ref}", insecure: true}`;
 }
 
-function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { SOURCE_DATE_EPOCH: '1700000000', REGISTRY_AUTH_FILE: authFile, HOME: workDir, ...extra };
-}
+const env = (extra: NodeJS.ProcessEnv = {}) => clientEnv(workDir, authFile, extra);
 
 /** Every file under `dir` whose bytes contain `needle`. */
 function filesContaining(dir: string, needle: string): string[] {
@@ -75,18 +79,13 @@ function filesContaining(dir: string, needle: string): string[] {
 
 test('builds on a registry base with basic auth over plain http (insecure)', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(
-    dir,
-    `
+  const dir = projectDir(t, {
+    'stacker.yaml': `
 app:
-  from:
-    type: docker
-    url: docker://${registry.host}/library/busybox:1.0
-    insecure: true
+  from: ${fromRegistry('library/busybox:1.0')}
   run: echo built on the registry base > /hello
 `,
-  );
+  });
 
   const { summary, log } = await buildIn(dir, { env: env() });
   assert.equal(summary.layers[0]?.status, 'built');
@@ -113,18 +112,13 @@ app:
 
 test('a second build asks the registry for the manifest only', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(
-    dir,
-    `
+  const dir = projectDir(t, {
+    'stacker.yaml': `
 app:
-  from:
-    type: docker
-    url: docker://${registry.host}/library/busybox:1.0
-    insecure: true
+  from: ${fromRegistry('library/busybox:1.0')}
   run: touch /marker
 `,
-  );
+  });
   await buildIn(dir, { env: env() });
   await registry.clearLog();
 
@@ -147,15 +141,13 @@ test('a Docker schema 2 image is kept with OCI media types, as stacker keeps it'
     authFile,
     format: 'v2s2',
   });
-  const dir = tempDir(t);
-  project(
-    dir,
-    `
+  const dir = projectDir(t, {
+    'stacker.yaml': `
 app:
-  from: {type: docker, url: "docker://${registry.host}/library/busybox:docker", insecure: true}
+  from: ${fromRegistry('library/busybox:docker')}
   run: echo ok > /ok
 `,
-  );
+  });
   await buildIn(dir, { env: env() });
   assert.equal(readFileSync(join(umociUnpack(t, join(dir, 'oci'), 'app'), 'ok'), 'utf8'), 'ok\n');
 
@@ -177,16 +169,14 @@ app:
 
 test('two tags of one repository have their own cache slots (unlike stacker)', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(
-    dir,
-    `
+  const dir = projectDir(t, {
+    'stacker.yaml': `
 one:
-  from: {type: docker, url: "docker://${registry.host}/library/busybox:1.0", insecure: true}
+  from: ${fromRegistry('library/busybox:1.0')}
 two:
-  from: {type: docker, url: "docker://${registry.host}/library/busybox:2.0", insecure: true}
+  from: ${fromRegistry('library/busybox:2.0')}
 `,
-  );
+  });
   await buildIn(dir, { env: env() });
   assert.ok(!existsSync(join(umociUnpack(t, join(dir, 'oci'), 'one'), 'etc/release')));
   const two = umociUnpack(t, join(dir, 'oci'), 'two');
@@ -207,17 +197,15 @@ two:
 
 test("an image index gives the manifest of the layer's os and arch", async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(
-    dir,
-    `
+  const dir = projectDir(t, {
+    'stacker.yaml': `
 arm:
-  from: {type: docker, url: "docker://${registry.host}/library/multi:1", insecure: true}
+  from: ${fromRegistry('library/multi:1')}
   arch: arm64
 amd:
   from: {type: oci, url: "docker://${registry.host}/library/multi:1", insecure: true}
 `,
-  );
+  });
   await buildIn(dir, { env: env() });
   assert.equal(
     readFileSync(join(umociUnpack(t, join(dir, 'oci'), 'amd'), 'platform'), 'utf8'),
@@ -232,15 +220,13 @@ amd:
 
 test('no manifest for the platform: the error lists the platforms there are', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(
-    dir,
-    `
+  const dir = projectDir(t, {
+    'stacker.yaml': `
 s390:
-  from: {type: docker, url: "docker://${registry.host}/library/multi:1", insecure: true}
+  from: ${fromRegistry('library/multi:1')}
   arch: s390x
 `,
-  );
+  });
   await assert.rejects(buildIn(dir, { env: env() }), (err: Error) => {
     assert.match(err.message, /no manifest for linux\/s390x/);
     assert.match(err.message, /platforms: linux\/amd64, linux\/arm64\/v8/);
@@ -250,17 +236,15 @@ s390:
 
 test('refused credentials: the message says so without showing them', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
+  const dir = projectDir(t, {
+    'stacker.yaml': `
+app:
+  from: ${fromRegistry('library/busybox:1.0')}
+`,
+  });
   const wrong = writeAuthFile(dir, {
     [registry.host]: { user: USER, password: 'not-the-password' },
   });
-  project(
-    dir,
-    `
-app:
-  from: {type: docker, url: "docker://${registry.host}/library/busybox:1.0", insecure: true}
-`,
-  );
   await assert.rejects(buildIn(dir, { env: env({ REGISTRY_AUTH_FILE: wrong }) }), (err: Error) => {
     const text = `${err.message}\n${(err as { hint?: string }).hint}`;
     assert.match(text, /refused the credentials from .*auth-1-\d+\.json \(127\.0\.0\.1:\d+\)/);
@@ -280,14 +264,12 @@ app:
 
 test('an unreachable registry: the error names the reference and what was tried', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(
-    dir,
-    `
+  const dir = projectDir(t, {
+    'stacker.yaml': `
 app:
-  from: {type: docker, url: "docker://127.0.0.1:9/team/base:3", insecure: true}
+  from: ${fromRegistry('team/base:3', '127.0.0.1:9')}
 `,
-  );
+  });
   await assert.rejects(buildIn(dir, { env: env() }), (err: Error) => {
     assert.match(err.message, /couldn't import base layer docker:\/\/127\.0\.0\.1:9\/team\/base:3/);
     assert.match(
@@ -323,14 +305,12 @@ test('a blob whose bytes do not match its digest is refused and not kept', async
   bytes[bytes.length - 1] = (bytes.at(-1) ?? 0) ^ 0xff;
   writeFileSync(data, bytes);
 
-  const dir = tempDir(t);
-  project(
-    dir,
-    `
+  const dir = projectDir(t, {
+    'stacker.yaml': `
 app:
-  from: {type: docker, url: "docker://${registry.host}/library/corrupt:1", insecure: true}
+  from: ${fromRegistry('library/corrupt:1')}
 `,
-  );
+  });
   await assert.rejects(buildIn(dir, { env: env() }), (err: Error) => {
     assert.match(err.message, new RegExp(`blob ${digest} of .*corrupt:1 failed verification`));
     assert.match(err.message, /nothing was stored/);
@@ -350,15 +330,13 @@ test('offline: the image pulled before is used, with a warning', async (t) => {
   const own = await startRegistry();
   t.after(() => own.stop());
   await seed({ layout: await busyboxLayout(), tag: 'busybox', registry: own, dest: 'lib/bb:1' });
-  const dir = tempDir(t);
-  project(
-    dir,
-    `
+  const dir = projectDir(t, {
+    'stacker.yaml': `
 app:
-  from: {type: docker, url: "docker://${own.host}/lib/bb:1", insecure: true}
+  from: ${fromRegistry('lib/bb:1', own.host)}
   run: touch /x
 `,
-  );
+  });
   await buildIn(dir, { env: env() });
   await own.stop();
 

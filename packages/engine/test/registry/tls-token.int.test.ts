@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { buildIn, busyboxLayout, requireRoot, tempDir, umociUnpack, writeFiles } from '../helpers';
+import { after, before, type TestContext, test } from 'node:test';
+import { buildIn, busyboxLayout, projectDir, requireRoot, umociUnpack } from '../helpers';
 import {
+  clientEnv,
   seed,
   startRegistry,
   startTokenServer,
@@ -51,8 +52,9 @@ after(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-function project(dir: string, url: string, insecure: boolean): void {
-  writeFiles(dir, {
+/** A temp project whose one layer, on the image at `url`, writes /ok. */
+function project(t: TestContext, url: string, insecure: boolean): string {
+  return projectDir(t, {
     'stacker.yaml': `
 app:
   from: {type: docker, url: "${url}", insecure: ${insecure}}
@@ -61,17 +63,11 @@ app:
   });
 }
 
-const env = (extra: NodeJS.ProcessEnv = {}) => ({
-  SOURCE_DATE_EPOCH: '1700000000',
-  HOME: workDir,
-  REGISTRY_AUTH_FILE: authFile,
-  ...extra,
-});
+const env = (extra: NodeJS.ProcessEnv = {}) => clientEnv(workDir, authFile, extra);
 
 test('TLS with a self-signed certificate: insecure skips the verification', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(dir, `docker://${tlsRegistry.host}/library/busybox:1.0`, true);
+  const dir = project(t, `docker://${tlsRegistry.host}/library/busybox:1.0`, true);
   await buildIn(dir, { env: env() });
   assert.equal(readFileSync(join(umociUnpack(t, join(dir, 'oci'), 'app'), 'ok'), 'utf8'), 'ok\n');
   const served = await tlsRegistry.served();
@@ -83,8 +79,7 @@ test('TLS with a self-signed certificate: insecure skips the verification', asyn
 
 test('TLS: a certificate trusted through NODE_EXTRA_CA_CERTS needs no insecure', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(dir, `docker://${tlsRegistry.host}/library/busybox:1.0`, false);
+  const dir = project(t, `docker://${tlsRegistry.host}/library/busybox:1.0`, false);
   const { summary } = await buildIn(dir, {
     env: env({ NODE_EXTRA_CA_CERTS: tlsRegistry.certFile }),
   });
@@ -93,8 +88,7 @@ test('TLS: a certificate trusted through NODE_EXTRA_CA_CERTS needs no insecure',
 
 test('TLS: an untrusted certificate fails with what to do', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(dir, `docker://${tlsRegistry.host}/library/busybox:1.0`, false);
+  const dir = project(t, `docker://${tlsRegistry.host}/library/busybox:1.0`, false);
   await assert.rejects(buildIn(dir, { env: env() }), (err: Error & { hint?: string }) => {
     assert.match(
       err.message,
@@ -107,8 +101,7 @@ test('TLS: an untrusted certificate fails with what to do', async (t) => {
 
 test('a plain-http registry without insecure: the hint says to set it', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(dir, `docker://${tokenRegistry.host}/team/busybox:1.0`, false);
+  const dir = project(t, `docker://${tokenRegistry.host}/team/busybox:1.0`, false);
   await assert.rejects(buildIn(dir, { env: env() }), (err: Error & { hint?: string }) => {
     assert.match(err.message, /couldn't reach registry/);
     assert.match(err.hint ?? '', /plain http: set insecure: true/);
@@ -118,8 +111,7 @@ test('a plain-http registry without insecure: the hint says to set it', async (t
 
 test('Bearer tokens: asked for with the credentials of the auth file', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
-  project(dir, `docker://${tokenRegistry.host}/team/busybox:1.0`, true);
+  const dir = project(t, `docker://${tokenRegistry.host}/team/busybox:1.0`, true);
   tokens.requests.length = 0;
   const { log } = await buildIn(dir, { env: env() });
   assert.equal(readFileSync(join(umociUnpack(t, join(dir, 'oci'), 'app'), 'ok'), 'utf8'), 'ok\n');
@@ -129,11 +121,10 @@ test('Bearer tokens: asked for with the credentials of the auth file', async (t)
 
 test('Bearer tokens: refused credentials are reported without being shown', async (t) => {
   if (!requireRoot(t)) return;
-  const dir = tempDir(t);
+  const dir = project(t, `docker://${tokenRegistry.host}/team/busybox:1.0`, true);
   const wrong = writeAuthFile(dir, {
     [tokenRegistry.host]: { user: USER, password: 'wrong-one-42' },
   });
-  project(dir, `docker://${tokenRegistry.host}/team/busybox:1.0`, true);
   await assert.rejects(
     buildIn(dir, { env: env({ REGISTRY_AUTH_FILE: wrong }) }),
     (err: Error & { hint?: string }) => {
