@@ -121,7 +121,8 @@ int container_run(const struct run_options *o, const char *rootfs)
   /* The rootfs is the overlay mounted by the runner: a plain directory for LXC. */
   set_item(c, "lxc.rootfs.path", rootfs, o->debug);
 
-  /* Run in the foreground with LXC's init as PID 1 (application container). */
+  /* Run in the foreground with LXC's init as PID 1 (application container); leftovers.c
+   * ends the run with the command, not with the last process it left behind. */
   c->want_daemonize(c, false);
   if (!c->start(c, 1, o->command)) {
     first_log_error(&log, reason, sizeof(reason));

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "leftovers.h"
 #include "overlay.h"
 #include "runner.h"
 
@@ -198,7 +199,7 @@ int run_main(const struct run_options *o)
 {
   struct overlay_stack stack;
   sigset_t signals, old_mask;
-  int lifeline[2];
+  int lifeline[2], watcher;
   pid_t child;
 
   prepare_stack(o, &stack);
@@ -211,6 +212,7 @@ int run_main(const struct run_options *o)
   sigaddset(&signals, SIGHUP);
   sigprocmask(SIG_BLOCK, &signals, &old_mask);
   follow_caller();
+  watcher = start_leftover_watcher(o->debug);
 
   /* New namespaces: the mount one for this process, the pid one for the next child. */
   if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0)
@@ -229,5 +231,6 @@ int run_main(const struct run_options *o)
     child_main(o, &stack, lifeline[0], &old_mask);
   }
   close(lifeline[0]);
+  follow_monitor(watcher, child);
   return supervise(child, &signals);
 }

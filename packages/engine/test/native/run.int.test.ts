@@ -59,6 +59,16 @@ describe('runContainer', { skip: needsRoot }, () => {
     assert.ok(ended - started < 5000);
   });
 
+  test('ends with the command: processes it left behind are stopped, its status kept', async () => {
+    // Without this the container would live as long as `sleep 600`: LXC's init waits for
+    // every process, and so would the build.
+    const started = Date.now();
+    const result = await runSh(stack, 'sh -c \'trap "" TERM; sleep 600\' & sleep 600 & exit 4');
+    assert.equal(result.exitCode, 4);
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
+    assert.equal(mountedAnywhere(stack.rootfs), false);
+  });
+
   test('reports a command killed by signal N as exit code 128+N', async () => {
     const result = await runSh(stack, 'kill -9 $$');
     assert.equal(result.exitCode, 137);
