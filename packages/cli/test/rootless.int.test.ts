@@ -17,7 +17,8 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxLayout, skopeoManifest, umociUnpack } from '../../engine/test/helpers';
-import { cli, cliBin, rootSkip } from './helpers';
+import { cli, rootSkip } from './helpers';
+import { checkoutForUser, createUser, removeStaleUsers, removeUser, type User } from './users';
 
 const EPOCH = '1700000000';
 
@@ -41,59 +42,10 @@ app:
   run: echo app > /app
 `;
 
-/** A test user: its name and ids. */
-interface User {
-  name: string;
-  uid: number;
-  gid: number;
-}
-
-/** Creates a user with a home and no subordinate ids (unpriv-setup adds them). */
-function createUser(name: string): User {
-  execFileSync('useradd', ['-m', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', name]);
-  const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }));
-  return { name, uid: id('-u'), gid: id('-g') };
-}
-
-/** Removes the user, its home and its lines in /etc/subuid and /etc/subgid. */
-function removeUser(name: string): void {
-  spawnSync('userdel', ['-r', name], { stdio: 'ignore' });
-  for (const file of ['/etc/subuid', '/etc/subgid']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    const kept = text.split('\n').filter((l) => !l.startsWith(`${name}:`));
-    writeFileSync(file, kept.join('\n'));
-  }
-}
-
-/** Users left by runs of this suite that were killed before cleaning up. */
-function removeStaleUsers(): void {
-  for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-    const pid = /^(nxsrl-(\d+)):/.exec(line);
-    if (!pid || pid[2] === `${process.pid}`) continue;
-    if (spawnSync('kill', ['-0', pid[2] as string]).status !== 0) removeUser(pid[1] as string);
-  }
-}
-
-/**
- * The CLI as `user` can run it: this checkout's when the user can read it, otherwise a
- * hard-linked copy of what the CLI needs (a checkout under /root, say, is closed to others).
- */
+/** The CLI as `user` can run it (see checkoutForUser). */
 function cliForUser(user: User, dir: string): string {
-  const probe = spawnSync('runuser', ['-u', user.name, '--', process.execPath, cliBin, '-v']);
-  if (probe.status === 0) return cliBin;
-  const repo = join(__dirname, '../../..');
-  const copy = join(dir, 'install');
-  for (const part of ['node_modules', 'packages/cli', 'packages/engine', 'packages/runner']) {
-    mkdirSync(join(copy, part, '..'), { recursive: true });
-    const linked = spawnSync('cp', ['-al', join(repo, part), join(copy, part)]);
-    if (linked.status !== 0) execFileSync('cp', ['-a', join(repo, part), join(copy, part)]);
-  }
-  return join(copy, 'packages/cli/bin/nx-stacker.js');
+  const parts = ['node_modules', 'packages/cli', 'packages/engine', 'packages/runner'];
+  return join(checkoutForUser(user, dir, parts), 'packages/cli/bin/nx-stacker.js');
 }
 
 /** The project in `dir` (created), with the busybox base copied in, owned by `owner`. */
@@ -162,7 +114,7 @@ describe('rootless builds', { skip: rootSkip() }, () => {
   };
 
   before(async () => {
-    removeStaleUsers();
+    removeStaleUsers('nxsrl');
     // In /tmp itself (not $TMPDIR): the user must be able to reach it.
     base = mkdtempSync('/tmp/nx-stacker-rootless-');
     chmodSync(base, 0o755);

@@ -9,19 +9,18 @@
  * - whole-file tasks (assembling an image) run in this process, one at a time;
  * - layer tasks run in child processes, up to nx.json's `parallel` (default 3) at once:
  *   the engine guards shared storage per process (locks, the running-builds registry that
- *   keeps garbage collection away), so two engine builds must never share a process.
+ *   keeps garbage collection away), so two engine builds must never share a process;
+ * - for a user other than root, whole-file tasks too run in a child process, as root of a
+ *   user namespace (run-task.ts), still one at a time.
  *
  * A task whose dependency failed is reported as failed without running. Each task's output
  * is captured and handed to Nx with its result, which shows it when the task completes (and
  * stores it with the task in the cache); `--batch=false` streams it as it comes instead.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { isVerbose, withSignals } from './executor';
 import type { BuildExecutorOptions } from './options';
-import { createReporter } from './reporter';
-import { runBuild } from './run-build';
+import { runTask } from './run-task';
 
 /** What Nx expects for each task of a batch. */
 export interface BatchTaskResult {
@@ -67,9 +66,12 @@ export async function* batchBuild(
       if (inProcess ? inProcessBusy : childCount(running, inputs) >= limit) continue;
       pending.delete(id);
       if (inProcess) inProcessBusy = true;
-      const run = inProcess
-        ? runHere(options, context.root, verbose)
-        : runInChild(options, context.root, verbose);
+      const run = runCaptured({
+        options,
+        workspaceRoot: context.root,
+        verbose,
+        ownProcess: !inProcess,
+      });
       running.set(
         id,
         run.then((result) => ({ task: id, result })),
@@ -89,50 +91,30 @@ function childCount(running: Map<string, unknown>, inputs: Record<string, BuildE
   return [...running.keys()].filter((id) => inputs[id]?.layer !== undefined).length;
 }
 
-/** A whole-file task in this process, its output captured. */
-async function runHere(
-  options: BuildExecutorOptions,
-  workspaceRoot: string,
-  verbose: boolean,
-): Promise<BatchTaskResult> {
+/**
+ * One task, its output captured: a whole-file task in this process, a layer task in a child
+ * process (child.ts); for a user other than root, either in a user namespace (run-task.ts).
+ */
+async function runCaptured(args: {
+  options: BuildExecutorOptions;
+  workspaceRoot: string;
+  verbose: boolean;
+  ownProcess: boolean;
+}): Promise<BatchTaskResult> {
   const startTime = Date.now();
   let output = '';
   const capture = (text: string | Buffer) => {
     output += text.toString();
   };
-  const reporter = createReporter({ workspaceRoot, verbose, sink: { out: capture, err: capture } });
   const success = await withSignals((signal) =>
-    runBuild({ options, workspaceRoot, verbose: options.verbose ?? verbose, reporter, signal }),
+    runTask({
+      ...args,
+      verbose: args.options.verbose ?? args.verbose,
+      sink: { out: capture, err: capture },
+      signal,
+    }),
   );
   return { success, terminalOutput: output, startTime, endTime: Date.now() };
-}
-
-/** A layer task in a child process (child.ts), its output captured. */
-function runInChild(
-  options: BuildExecutorOptions,
-  workspaceRoot: string,
-  verbose: boolean,
-): Promise<BatchTaskResult> {
-  const startTime = Date.now();
-  const child = spawn(
-    process.execPath,
-    [join(__dirname, 'child.js'), JSON.stringify({ options, workspaceRoot, verbose })],
-    { cwd: workspaceRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  const capture = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout.on('data', capture);
-  child.stderr.on('data', capture);
-  return new Promise((resolve) => {
-    child.on('error', (err) => {
-      output += `error: couldn't start a build process: ${err.message}\n`;
-    });
-    child.on('close', (code) => {
-      resolve({ success: code === 0, terminalOutput: output, startTime, endTime: Date.now() });
-    });
-  });
 }
 
 function notRun(message: string): BatchTaskResult {

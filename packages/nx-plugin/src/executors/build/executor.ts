@@ -1,21 +1,20 @@
 /**
  * `nx-stacker:build`: the executor behind every target the plugin infers. It builds one
  * layer (option `layer`) or a whole stacker file; see run-build.ts. Nx runs it in a process
- * of its own per task, or, in batch mode, every ready task at once through batch.ts.
+ * of its own per task, or, in batch mode, every ready task at once through batch.ts. A user
+ * other than root builds in a user namespace (run-task.ts), its output streamed as it comes.
  */
 import type { ExecutorContext } from '@nx/devkit';
 import type { BuildExecutorOptions } from './options';
-import { createReporter } from './reporter';
-import { runBuild } from './run-build';
+import { runTask } from './run-task';
 
 export default async function runExecutor(
   options: BuildExecutorOptions,
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
   const verbose = options.verbose ?? isVerbose(context);
-  const reporter = createReporter({ workspaceRoot: context.root, verbose });
   return withSignals(async (signal) => ({
-    success: await runBuild({ options, workspaceRoot: context.root, verbose, reporter, signal }),
+    success: await runTask({ options, workspaceRoot: context.root, verbose, signal }),
   }));
 }
 
