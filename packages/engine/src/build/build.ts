@@ -78,6 +78,7 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
       annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',
       version: ENGINE_VERSION,
       gzipLevel: opts.gzipLevel ?? 6,
+      reportsOutcomes: opts.reportsOutcomes ?? false,
       layerTypes: parseLayerTypes(opts.layerTypes, opts.verity ?? true),
     },
     log,

@@ -19,6 +19,8 @@ export interface BuildSettings {
   annotationsNamespace: string;
   /** Written into the `stacker_version` annotation. */
   version: string;
+  /** The caller prints layer outcomes: the engine logs them at debug level only. */
+  reportsOutcomes: boolean;
   /** gzip level of generated layers (1 fastest .. 9 smallest). */
   gzipLevel: number;
   /** `--layer-type`s, the primary first; absent means tar only (see outputTypes). */

@@ -45,13 +45,13 @@ export async function buildLayer(
   const reuse = await findReusable(ctx, layer, key, parts);
   if (reuse.entry) {
     await finish(ctx, layer, base, reuse.entry);
-    ctx.log.info(`${layer.name}: reused cached layer (inputs unchanged, key ${short(key)})`);
+    outcomeLine(ctx, `${layer.name}: reused cached layer (inputs unchanged, key ${short(key)})`);
     return outcome(layer, key, 'reused', 'inputs unchanged', reuse.entry.result, 0, started);
   }
   const restored = await restore(ctx, layer, key, parts, base);
   if (restored) {
     await finish(ctx, layer, base, restored.entry);
-    ctx.log.info(`${layer.name}: restored from ${restored.from} (key ${short(key)})`);
+    outcomeLine(ctx, `${layer.name}: restored from ${restored.from} (key ${short(key)})`);
     return outcome(layer, key, 'restored', restored.from, restored.entry.result, 0, started);
   }
   ctx.log.info(`${layer.name}: building (${reuse.reason})`);
@@ -77,7 +77,10 @@ export async function buildLayer(
   });
   if ('reused' in built) {
     await finish(ctx, layer, base, built.reused);
-    ctx.log.info(`${layer.name}: reused the layer the other build produced (key ${short(key)})`);
+    outcomeLine(
+      ctx,
+      `${layer.name}: reused the layer the other build produced (key ${short(key)})`,
+    );
     return outcome(layer, key, 'reused', 'built meanwhile', built.reused.result, 0, started);
   }
 
@@ -85,12 +88,22 @@ export async function buildLayer(
   ctx.cache.put(entry);
   await finish(ctx, layer, base, { version: CACHE_VERSION, ...entry });
   const seconds = (performance.now() - started) / 1000;
-  ctx.log.info(
+  outcomeLine(
+    ctx,
     `${layer.name}: built in ${seconds.toFixed(1)}s` +
       (built.bytes ? `, new layer ${formatBytes(built.bytes)}` : ', no filesystem changes') +
       (layer.buildOnly ? ' (build_only: not tagged)' : ''),
   );
   return outcome(layer, key, 'built', reuse.reason, built.result, built.bytes, started);
+}
+
+/**
+ * Logs what became of a layer: at info level, or at debug level when the caller reports
+ * outcomes itself (`BuildOptions.reportsOutcomes`).
+ */
+function outcomeLine(ctx: BuildContext, message: string): void {
+  if (ctx.settings.reportsOutcomes) ctx.log.debug(message);
+  else ctx.log.info(message);
 }
 
 /** The cache entry to reuse, or why there is none. */

@@ -42,6 +42,11 @@ export interface BuildOptions {
   exportDir?: string;
   /** Overrides SOURCE_DATE_EPOCH from `env`. */
   sourceDateEpoch?: number;
+  /**
+   * The caller reports each layer's outcome itself (from the summary or the returned
+   * outcomes): the engine's own "built in" / "reused" lines go to the debug level.
+   */
+  reportsOutcomes?: boolean;
   /** gzip level for new layers, 1..9 (default 6). */
   gzipLevel?: number;
   debug?: boolean;

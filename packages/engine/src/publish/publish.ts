@@ -55,6 +55,7 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
     annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',
     version: ENGINE_VERSION,
     gzipLevel: opts.gzipLevel ?? 6,
+    reportsOutcomes: false,
     layerTypes: keyLayerTypes({ requested: layerTypes, files: given, cache }),
   };
   const states = await cacheStates({

@@ -122,6 +122,12 @@ test('a second build reuses every layer and says so', async (t) => {
     assert.match(log.text(), new RegExp(`${name}: reused cached layer`));
   }
   assert.equal(tagDigest(join(dir, 'oci'), 'final'), before);
+
+  // A caller that prints outcomes itself (the Nx executor) gets those lines at debug level.
+  const quiet = await buildIn(dir, { reportsOutcomes: true });
+  const info = quiet.log.lines.filter((l) => !l.startsWith('debug: '));
+  assert.ok(!info.some((l) => /reused cached layer/.test(l)), info.join('\n'));
+  assert.match(quiet.log.text(), /debug: final: reused cached layer/);
 });
 
 test('changing an imported file rebuilds its layer and the layers built on it only', async (t) => {

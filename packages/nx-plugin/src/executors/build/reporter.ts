@@ -10,7 +10,10 @@ import { isStackerError, type LayerOutcome, type Logger } from '../../engine';
 export interface Reporter {
   /** The logger handed to the engine. */
   log: Logger;
-  /** One line for a layer's outcome; `exported` marks the layer this task exports. */
+  /**
+   * One line for a layer's outcome; `exported` marks the layer this task exports. Other layers
+   * get a line only when this task built them, or with `verbose`.
+   */
   outcome(outcome: LayerOutcome, exported: boolean): void;
   /** A line of the executor's own (assembly, hints). */
   info(message: string): void;
@@ -53,7 +56,11 @@ export function createReporter(args: {
 
   return {
     log,
-    outcome: (o, exported) => out(formatOutcome(o, exported, shorten)),
+    outcome: (o, exported) => {
+      // Layers this task only stood on (reused or restored) are their own tasks' news.
+      if (exported || o.status === 'built' || args.verbose)
+        out(formatOutcome(o, exported, shorten));
+    },
     info: (m) => out(shorten(m)),
     failure: (err) => {
       const text = isStackerError(err)

@@ -104,6 +104,7 @@ async function buildLayers(
       verity: task.options.verity,
       layers,
       layerStores: task.stores,
+      reportsOutcomes: true,
       exportDir: staging,
       log: reporter.log,
       debug: task.verbose,
