@@ -41,6 +41,12 @@ export async function cacheStates(args: {
   for (const { layers } of plan.files) {
     for (const { layer } of layers) {
       const file = files.get(layer.file) as StackerFile;
+      // A layer on an uncached parent is uncached for the parent's reason.
+      const parent = layer.from.type === 'built' ? states.get(layer.from.tag ?? '') : undefined;
+      if (parent && 'reason' in parent) {
+        states.set(layer.name, { reason: `base layer ${layer.from.tag}: ${parent.reason}` });
+        continue;
+      }
       try {
         const base = await resolveBase(
           layer,

@@ -157,6 +157,20 @@ test('a layer changed since its build is refused unless --force', async (t) => {
   assert.equal(await skopeoDigest(registry, 'team/app:forced', authFile), built);
 });
 
+test("a layer on a base built differently is refused with the base layer's reason", async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = await builtProject(t);
+  const other = { ...env(), SOURCE_DATE_EPOCH: '1600000000' };
+  await assert.rejects(
+    publishIn(dir, { images: ['app'], env: other }),
+    (err: Error & { hint?: string }) => {
+      assert.match(err.message, /layer needs to be rebuilt before publishing: app/);
+      assert.match(err.hint ?? '', /base layer base: SOURCE_DATE_EPOCH changed/);
+      return true;
+    },
+  );
+});
+
 test('publishes into an OCI layout as <layer>_<tag>', async (t) => {
   if (!requireRoot(t)) return;
   const dir = await builtProject(t);
