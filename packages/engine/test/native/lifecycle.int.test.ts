@@ -61,7 +61,8 @@ describe('a run outlived by nothing', { skip: needsRoot }, () => {
     const { command, duration } = sleeper();
     const { runner } = await startRunner(stack, command);
     stop = () => runner.kill('SIGKILL');
-    assert.equal(sleepersFor(duration).length, 1, 'the command runs');
+    // "started" is printed just before the shell execs sleep.
+    assert.ok(await eventually(() => sleepersFor(duration).length === 1), 'the command runs');
     assert.equal(mountedAnywhere(stack.rootfs), true, 'the overlay is mounted meanwhile');
 
     runner.kill('SIGKILL');
