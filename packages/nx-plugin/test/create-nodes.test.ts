@@ -214,6 +214,26 @@ test('a layer with binds is never cached; the others are', async (t) => {
   assert.equal(target(projects, 'img', 'build').cache, false);
 });
 
+test('a layer whose binds are hashed and in the workspace is cached, with the bound files as inputs', async (t) => {
+  const root = workspace(t, {
+    'src/main.c': 'int main(void) { return 0; }\n',
+    'img/stacker.yaml':
+      layer('in', 'type: scratch', '  binds:\n    - {source: ../src, dest: /src, hash: true}\n') +
+      layer('out', 'type: scratch', '  binds:\n    - {source: /tmp, dest: /mnt, hash: true}\n'),
+  });
+  const projects = await nodes(root, ['img/stacker.yaml']);
+  const hashed = target(projects, 'img', 'in');
+  assert.equal(hashed.cache, true);
+  assert.ok(
+    hashed.inputs?.some(
+      (i) => JSON.stringify(i) === '{"fileset":"{workspaceRoot}/src/**/*","includeIgnored":true}',
+    ),
+    JSON.stringify(hashed.inputs),
+  );
+  // Nx hashes no files outside the workspace: a bind there keeps the task uncached.
+  assert.equal(target(projects, 'img', 'out').cache, false);
+});
+
 test("every layer writes its own output, apart from the build target's image", async (t) => {
   const root = workspace(t, { 'img/stacker.yaml': chain, 'stacker.yaml': layer('top') });
   const projects = await nodes(root, ['img/stacker.yaml', 'stacker.yaml']);

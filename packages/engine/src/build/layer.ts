@@ -4,6 +4,7 @@ import { CACHE_VERSION, definitionHash, type KeyParts, layerKey, missReason } fr
 import { type CacheEntry, resultManifests } from '../cache/store';
 import { wrapError } from '../errors';
 import { importDigest } from '../imports';
+import { bindDigests, hasUntrackedBinds } from '../imports/bind-digests';
 import { overlayDirDigests } from '../imports/overlay-dirs';
 import { layerTagName, outputTypes, typesKey } from '../layer-types/types';
 import type { ImageConfig, ImageManifest } from '../oci/types';
@@ -114,7 +115,9 @@ async function findReusable(
   parts: KeyParts,
 ): Promise<{ entry?: CacheEntry; reason: string }> {
   if (ctx.settings.noCache) return { reason: '--no-cache given' };
-  if (layer.binds.length) return { reason: 'layer has binds, whose content is not tracked' };
+  if (hasUntrackedBinds(layer)) {
+    return { reason: "layer has binds, whose content is not tracked (see 'hash: true')" };
+  }
   const entry = ctx.cache.get(key);
   if (!entry) {
     const before = ctx.cache.latestFor(layer.file, layer.name);
@@ -135,7 +138,8 @@ async function restore(
   parts: KeyParts,
   base: Base,
 ): Promise<{ entry: CacheEntry; from: string } | undefined> {
-  if (ctx.settings.noCache || layer.binds.length || ctx.exports.length === 0) return undefined;
+  if (ctx.settings.noCache || hasUntrackedBinds(layer) || ctx.exports.length === 0)
+    return undefined;
   const found = await restoreExport({
     key,
     exports: ctx.exports,
@@ -242,6 +246,7 @@ export async function keyParts(
     base: base.identity,
     imports,
     overlayDirs: overlayDirDigests(layer),
+    binds: bindDigests(layer),
     sourceDateEpoch: ctx.settings.sourceDateEpoch ?? null,
     settings:
       `${typesKey(outputTypes(ctx.settings))};gzip${ctx.settings.gzipLevel};` +

@@ -23,6 +23,8 @@ export interface KeyParts {
    * layer has none, which keeps the keys of all other layers as they were.
    */
   overlayDirs?: { source: string; digest: string }[];
+  /** Content digest of every bind with `hash: true`, in order; absent when there is none. */
+  binds?: { source: string; digest: string }[];
   /** SOURCE_DATE_EPOCH in effect, or null. */
   sourceDateEpoch: number | null;
   /** Build-wide settings that change the output: layer types, annotation namespace. */
@@ -41,6 +43,7 @@ export function layerKey(parts: KeyParts): string {
     ...parts,
     imports: parts.imports.map((i) => i.digest),
     overlayDirs: parts.overlayDirs?.map((o) => o.digest),
+    binds: parts.binds?.map((b) => b.digest),
   });
 }
 
@@ -82,7 +85,7 @@ export function definitionHash(layer: Layer, fileDir: string): string {
     workingDir: layer.workingDir,
     runtimeUser: layer.runtimeUser,
     buildOnly: layer.buildOnly,
-    binds: layer.binds.map((b) => ({ source: b.source, dest: b.dest })),
+    binds: layer.binds.map((b) => ({ source: local(b.source), dest: b.dest, hash: b.hash })),
     annotations: layer.annotations,
     os: layer.os,
     arch: layer.arch,
@@ -108,6 +111,12 @@ export function missReason(before: KeyParts | undefined, now: KeyParts): string 
     const digest = oldDirs.get(dir.source);
     if (digest === undefined) return `new overlay_dir ${dir.source}`;
     if (digest !== dir.digest) return `content of overlay_dir ${dir.source} changed`;
+  }
+  const oldBinds = new Map(before.binds?.map((b) => [b.source, b.digest]));
+  for (const bind of now.binds ?? []) {
+    const digest = oldBinds.get(bind.source);
+    if (digest === undefined) return `new hashed bind ${bind.source}`;
+    if (digest !== bind.digest) return `content of bind ${bind.source} changed`;
   }
   return 'inputs changed';
 }

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { StackerError } from '../errors';
 import { type BindMount, lxcConfigLines } from '../native/lxc-config';
 import type { Layer } from '../parse/types';
+import { importsBindMounts, layerBindMounts } from '../run/binds';
 import { DEFAULT_PATH, runEnvironment } from '../run/environment';
 
 /**
@@ -36,26 +36,9 @@ export function chrootConfigLines(opts: {
 
 /** The staged imports (if a build left them) and the layer's own binds. */
 function layerBinds(stackerDir: string, layer: Layer): BindMount[] {
-  const binds: BindMount[] = [];
   const imports = join(stackerDir, 'imports', layer.name);
-  if (existsSync(imports)) {
-    const dest = layer.legacyImport ? '/.stacker/imports' : '/stacker/imports';
-    binds.push({ source: imports, dest, readOnly: true, isDir: true });
-    if (layer.legacyImport) {
-      binds.push({ source: imports, dest: '/stacker', readOnly: true, isDir: true });
-    }
-  }
-
-  for (const b of layer.binds) {
-    if (!existsSync(b.source)) {
-      throw new StackerError(
-        `bind mount source "${b.source}" does not exist, refusing bind mount`,
-        { file: layer.file, ...b.pos, layer: layer.name, directive: 'binds', step: 'chroot' },
-        'create the directory on the host or fix the path',
-      );
-    }
-    const isDir = statSync(b.source).isDirectory();
-    binds.push({ source: b.source, dest: b.dest, readOnly: false, isDir });
-  }
-  return binds;
+  return [
+    ...(existsSync(imports) ? importsBindMounts(imports, layer) : []),
+    ...layerBindMounts(layer, 'chroot'),
+  ];
 }

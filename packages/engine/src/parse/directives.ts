@@ -8,7 +8,7 @@ import { isMap, isScalar, isSeq } from 'yaml';
 import { absolutePath } from './imports';
 import { ShellWordsError, splitShellWords } from './shellwords';
 import type { Bind, OverlayDir, SourcePos } from './types';
-import { listItems, textList, textValue } from './values';
+import { boolValue, listItems, textList, textValue } from './values';
 import {
   fail,
   kindOf,
@@ -91,6 +91,8 @@ export function decodePlatform(
  * against `dir`. A destination is an in-container path: stacker makes a relative one absolute
  * against the stacker file's directory on the host, which we take for a bug; we resolve it
  * against the container's `/`. A destination that is not written is the (absolute) source.
+ * The map form may say `hash: true`: the bind is then an input like an import (read-only,
+ * content in the cache key) instead of making the layer rebuild every time.
  */
 export function decodeBinds(ctx: NodeContext, node: YamlNode | undefined, dir: string): Bind[] {
   const hint = "write '- /host/path', '- /host/path -> /container/path' or a source/dest map";
@@ -108,17 +110,35 @@ export function decodeBinds(ctx: NodeContext, node: YamlNode | undefined, dir: s
       return bind(absolutePath(words[0]!, dir), words[2]!, pos);
     }
     if (item && isMap(item)) {
-      const fields = knownFields(ctx, item, ['source', 'dest'], 'bind');
+      const fields = knownFields(ctx, item, ['source', 'dest', 'hash'], 'bind');
       const source = textValue(ctx, fields.source, "'source' in bind");
       if (source === '') {
         fail(ctx, item, `unexpected 'bind': missing required field 'source': ${quote(item)}`, hint);
       }
       const dest = textValue(ctx, fields.dest, "'dest' in bind");
+      const hash = bindHash(ctx, fields.hash);
       const abs = absolutePath(source, dir);
-      return dest === '' ? { source: abs, dest: abs, pos } : bind(abs, dest, pos);
+      const decoded = dest === '' ? { source: abs, dest: abs, pos } : bind(abs, dest, pos);
+      return hash ? { ...decoded, hash } : decoded;
     }
     return fail(ctx, item ?? node, `unexpected 'bind' data of type: ${kindOf(item)}`, hint);
   });
+}
+
+/**
+ * A bind's `hash:` is a yes/no switch, unlike an import's `hash:` (a sha256): a digest would
+ * have to be updated by hand whenever the bound directory changes, which defeats binding it.
+ */
+function bindHash(ctx: NodeContext, node: YamlNode | undefined): boolean {
+  if (node && isScalar(node) && typeof node.value === 'string' && node.value !== '') {
+    fail(
+      ctx,
+      node,
+      `'hash' in bind is true or false, not a digest: ${node.value}`,
+      "write 'hash: true' to have the bind's content hashed into the layer's cache key",
+    );
+  }
+  return boolValue(ctx, node, 'hash');
 }
 
 function bind(source: string, dest: string, pos: Bind['pos']): Bind {

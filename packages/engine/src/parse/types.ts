@@ -45,10 +45,15 @@ export interface Import {
   pos?: SourcePos;
 }
 
-/** One entry of `binds`: a host path bind-mounted read-write during `run`. */
+/**
+ * One entry of `binds`: a host path bind-mounted during `run`, read-write as in stacker. A
+ * bind written with `hash: true` (our extension) is mounted read-only and its content counts
+ * in the layer's cache key, so the layer can be reused like any other.
+ */
 export interface Bind {
   source: string;
   dest: string;
+  hash?: boolean;
   pos?: SourcePos;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackerError } from '../errors';
 import type { Logger } from '../log';
@@ -6,6 +6,7 @@ import { lxcConfigLines } from '../native/lxc-config';
 import { runContainer } from '../native/runner';
 import { splitShellWords } from '../parse';
 import type { Layer } from '../parse/types';
+import { importsBindMounts, importsMount, layerBindMounts } from './binds';
 import { DEFAULT_PATH, runEnvironment, runScript } from './environment';
 
 /** Everything a layer's `run` step needs, as paths on the host. */
@@ -26,11 +27,6 @@ export interface RunStepInput {
   onRunFailure?: string;
   signal?: AbortSignal;
   hostEnv?: NodeJS.ProcessEnv;
-}
-
-/** In-container directory holding the imports (the deprecated `import:` used `/.stacker`). */
-function importsMount(layer: Layer): string {
-  return layer.legacyImport ? '/.stacker/imports' : '/stacker/imports';
 }
 
 /**
@@ -106,22 +102,7 @@ function writeContainerConfig(input: RunStepInput): string {
   mkdirSync(pivot, { recursive: true, mode: 0o755 });
   mkdirSync(join(input.stackerDir, 'lxc'), { recursive: true });
 
-  const binds = [
-    { source: input.importsDir, dest: importsMount(layer), readOnly: true, isDir: true },
-    ...(layer.legacyImport
-      ? [{ source: input.importsDir, dest: '/stacker', readOnly: true, isDir: true }]
-      : []),
-    ...layer.binds.map((b) => {
-      if (!existsSync(b.source)) {
-        throw new StackerError(
-          `bind mount source "${b.source}" does not exist, refusing bind mount`,
-          { file: layer.file, ...b.pos, layer: layer.name, directive: 'binds', step: 'run' },
-          'create the directory on the host or fix the path',
-        );
-      }
-      return { source: b.source, dest: b.dest, readOnly: false, isDir: isDir(b.source) };
-    }),
-  ];
+  const binds = [...importsBindMounts(input.importsDir, layer), ...layerBindMounts(layer, 'run')];
   const lines = lxcConfigLines({
     hostname: 'stacker',
     rootfsMount: pivot,
@@ -135,10 +116,6 @@ function writeContainerConfig(input: RunStepInput): string {
   writeFileSync(path, `${lines.join('\n')}\n`);
   if (input.debug) input.log.debug(`container config (${path}):\n${lines.join('\n')}`);
   return path;
-}
-
-function isDir(path: string): boolean {
-  return statSync(path).isDirectory();
 }
 
 /** Drops what LXC created in the upper dir to mount /stacker (and /.stacker for `import:`). */

@@ -72,6 +72,42 @@ ${await fromBusybox()}
   assert.match(log.text(), /layer has binds/);
 });
 
+test('a layer whose binds are hashed is reused until the bound content changes; it cannot write there', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'src/value': 'one\n',
+    'stacker.yaml': `
+l:
+${await fromBusybox()}
+  binds:
+    - source: src
+      dest: /src
+      hash: true
+  run: |
+    cp /src/value /copied
+    if touch /src/new 2>/dev/null; then echo rw > /mode; else echo ro > /mode; fi
+`,
+  });
+  await buildIn(dir);
+  const rootfs = umociUnpack(t, join(dir, 'oci'), 'l');
+  assert.equal(readFileSync(join(rootfs, 'copied'), 'utf8'), 'one\n');
+  assert.equal(readFileSync(join(rootfs, 'mode'), 'utf8'), 'ro\n');
+  assert.equal(existsSync(join(dir, 'src/new')), false);
+
+  const again = await buildIn(dir);
+  assert.equal(again.summary.layers[0]?.status, 'reused');
+
+  writeFileSync(join(dir, 'src/value'), 'two\n');
+  const changed = await buildIn(dir);
+  assert.equal(changed.summary.layers[0]?.status, 'built');
+  assert.match(changed.log.text(), new RegExp(`content of bind ${join(dir, 'src')} changed`));
+  assert.equal(
+    readFileSync(join(umociUnpack(t, join(dir, 'oci'), 'l'), 'copied'), 'utf8'),
+    'two\n',
+  );
+});
+
 test("tar and scratch bases: tar content becomes the layer's own diff", async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);

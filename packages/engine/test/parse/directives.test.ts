@@ -237,6 +237,28 @@ test('binds: a relative dest is a path in the container, not on the host', (t) =
   assert.equal(layer.binds[0]!.dest, '/var/cache');
 });
 
+test('binds: a map with hash: true marks the bind as hashed; hash: false is a plain bind', (t) => {
+  const file = parse(
+    t,
+    layerWith('  binds:\n    - {source: /c, dest: /d, hash: true}\n    - {source: /e, hash: no}\n'),
+  );
+  assert.deepEqual(
+    file.layers[0]!.binds.map(({ source, dest, hash }) => [source, dest, hash]),
+    [
+      ['/c', '/d', true],
+      ['/e', '/e', undefined],
+    ],
+  );
+});
+
+test("rejects a bind's hash given as a digest, saying to write true", (t) => {
+  parseError(t, layerWith('  binds:\n    - {source: /c, hash: sha256:abc}\n'), {
+    message: "'hash' in bind is true or false, not a digest: sha256:abc",
+    line: 5,
+    hint: 'hash: true',
+  });
+});
+
 test('rejects a bind string that is not "source -> dest"', (t) => {
   parseError(t, layerWith('  binds:\n    - /a /b\n'), {
     message: 'invalid Bind: /a /b',

@@ -44,23 +44,36 @@ export function localBase(
 }
 
 /**
- * What the layer copies in from the host: its local imports (files and directories; urls are
- * not local) and its `overlay_dirs` sources.
+ * What the layer reads from the host: its local imports (files and directories; urls are not
+ * local), its `overlay_dirs` sources and its hashed binds (`hash: true`).
  */
 export function localImports(layer: Layer, workspaceRoot: string, ownerOf: OwnerOf): LocalSource[] {
   const paths = [
     ...layer.imports.map((imp) => imp.path).filter((path) => !path.includes('://')),
     ...layer.overlayDirs.map((dir) => dir.source),
+    ...layer.binds.filter((bind) => bind.hash).map((bind) => bind.source),
   ];
   return paths.map((path) => localSource(path.replace(/\/+$/, '') || '/', workspaceRoot, ownerOf));
 }
 
-function localSource(path: string, workspaceRoot: string, ownerOf: OwnerOf): LocalSource {
+/**
+ * Whether Nx can cache the layer's task: not when a bind's content is untracked (no `hash:
+ * true`) or lies outside the workspace, where Nx hashes no files.
+ */
+export function bindsCacheable(layer: Layer, workspaceRoot: string): boolean {
+  return layer.binds.every((bind) => bind.hash && insideWorkspace(bind.source, workspaceRoot));
+}
+
+function insideWorkspace(path: string, workspaceRoot: string): boolean {
   const rel = relative(workspaceRoot, path);
-  const inside = rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep);
+  return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep);
+}
+
+function localSource(path: string, workspaceRoot: string, ownerOf: OwnerOf): LocalSource {
+  const inside = insideWorkspace(path, workspaceRoot);
   return {
     path,
-    rel: inside ? rel.split(sep).join('/') : undefined,
+    rel: inside ? relative(workspaceRoot, path).split(sep).join('/') : undefined,
     kind: kindOf(path),
     owner: inside ? ownerOf(path) : undefined,
   };

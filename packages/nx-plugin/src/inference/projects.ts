@@ -10,7 +10,7 @@ import type { NormalizedOptions } from '../options';
 import { type AnalyzedFile, analyzeFile } from '../workspace/analyze';
 import { imageOutput } from '../workspace/paths';
 import { ProjectLookup, type ProjectRef, rootOf } from '../workspace/projects';
-import { localBase, localImports, type OwnerOf } from './bases';
+import { bindsCacheable, localBase, localImports, type OwnerOf } from './bases';
 import { layerTargetNames } from './target-names';
 import {
   brokenTarget,
@@ -151,8 +151,12 @@ function layerSpecs(entry: KnownFile, analyzed: AnalyzedFile, res: Resolution): 
 
     const base = localBase(layer, res.workspaceRoot, ownerOf);
     const imports = localImports(layer, res.workspaceRoot, ownerOf);
+    // Binds outside the workspace or without `hash: true` make the task uncacheable instead.
+    const cacheable = bindsCacheable(layer, res.workspaceRoot);
     for (const source of [...(base ? [base] : []), ...imports]) {
-      if (source.rel === undefined) res.warn(untracked(entry.file, layer.name, source.path));
+      if (cacheable && source.rel === undefined) {
+        res.warn(untracked(entry.file, layer.name, source.path));
+      }
     }
     // A base under another stacker project's image dir is made by its build target; any
     // other project is asked for its base target.
@@ -172,6 +176,7 @@ function layerSpecs(entry: KnownFile, analyzed: AnalyzedFile, res: Resolution): 
       imports,
       base,
       baseTask,
+      cacheable,
     };
   });
 }

@@ -29,9 +29,14 @@ export interface LayerTargetSpec {
   base?: LocalBase;
   /** The other project's target that makes `base`, when another project holds it. */
   baseTask?: { project: string; target: string };
+  /** False when the layer has binds Nx cannot track (see `bindsCacheable`). */
+  cacheable: boolean;
 }
 
-/** A layer's target: cacheable unless the layer has binds, whose content nobody tracks. */
+/**
+ * A layer's target: cacheable unless the layer has binds whose content nobody tracks (no
+ * `hash: true`, or outside the workspace).
+ */
 export function layerTarget(
   spec: LayerTargetSpec,
   options: NormalizedOptions,
@@ -60,7 +65,7 @@ export function layerTarget(
       baseFromTask: spec.baseTask !== undefined,
     }),
     outputs: [`{workspaceRoot}/${layerOutput(spec.root, layer.name)}`],
-    cache: layer.binds.length === 0,
+    cache: spec.cacheable,
     metadata: {
       technologies: ['stacker'],
       description: describeLayer(spec),
@@ -161,6 +166,6 @@ function describeLayer(spec: LayerTargetSpec): string {
   if (layer.imports.length) parts.push(`${layer.imports.length} import(s)`);
   if (layer.run.length) parts.push('run script');
   if (layer.buildOnly) parts.push('build_only (not tagged)');
-  if (layer.binds.length) parts.push('binds (never cached)');
+  if (!spec.cacheable) parts.push('untracked binds (never cached)');
   return parts.join('; ');
 }

@@ -1,0 +1,72 @@
+/**
+ * Hashed binds (`binds: - {source, dest, hash: true}`, our extension of stacker's binds): the
+ * content a layer reads through such a bind counts in its cache key, as an import's does, so
+ * a layer whose binds are all hashed is reused instead of being rebuilt on every build.
+ */
+import { realpathSync } from 'node:fs';
+import { type Location, StackerError, wrapError } from '../errors';
+import type { Bind, Layer } from '../parse/types';
+import { hashText } from './hash';
+import { hashTree } from './tree';
+
+const DIGEST_HEADER = 'nx-stacker bind v1';
+
+/** The cache digest of one hashed bind's content, with its source as written. */
+export interface BindDigest {
+  source: string;
+  /**
+   * `sha256:<hex>` of `nx-stacker bind v1\ncontent <tree hash>\n`, the tree hash being
+   * `hashTree`'s of the source's real path (a file or a whole directory: paths, types, modes,
+   * bytes, link targets).
+   */
+  digest: string;
+}
+
+/** True when the layer has a bind whose content nothing tracks: it must be rebuilt each time. */
+export function hasUntrackedBinds(layer: Layer): boolean {
+  return layer.binds.some((b) => !b.hash);
+}
+
+/**
+ * The content digest of every hashed bind of `layer`, in order, or undefined when it has none
+ * (the keys of all other layers stay as they were). Fails with a StackerError located at the
+ * bind when its source is missing or holds something that cannot be hashed.
+ */
+export function bindDigests(layer: Layer): BindDigest[] | undefined {
+  const hashed = layer.binds.filter((b) => b.hash);
+  if (hashed.length === 0) return undefined;
+  return hashed.map((bind) => {
+    const where = bindLocation(layer, bind);
+    let root: string;
+    try {
+      root = realpathSync(bind.source);
+    } catch (err) {
+      throw new StackerError(
+        `bind mount source "${bind.source}" does not exist`,
+        where,
+        "create it, or fix the path (relative paths resolve against the stacker file's directory)",
+        { cause: err },
+      );
+    }
+    try {
+      const tree = hashTree({ root });
+      return {
+        source: bind.source,
+        digest: `sha256:${hashText(`${DIGEST_HEADER}\ncontent ${tree.hex}\n`)}`,
+      };
+    } catch (err) {
+      throw wrapError(err, `couldn't hash bind ${bind.source}`, where);
+    }
+  });
+}
+
+/** Where a bind is written, for errors: file, line, layer, directive. */
+export function bindLocation(layer: Layer, bind: Bind): Location {
+  return {
+    file: layer.file,
+    line: bind.pos?.line ?? layer.directivePos.binds?.line,
+    column: bind.pos?.column ?? layer.directivePos.binds?.column,
+    layer: layer.name,
+    directive: 'binds',
+  };
+}
