@@ -101,8 +101,13 @@ describe('remote cache shared by two checkouts', () => {
     b.write('image/stacker.yaml', IMAGE.replace('echo app > /app.txt', 'echo changed > /app.txt'));
     const output = await b.nxOkAsync(['run', 'image:build'], remote);
     assert.deepEqual(tasksRun(output), ['image:app', 'image:build']);
-    assert.match(output, /os: restored from dist\/stacker\/image\/layers\/os/);
-    assert.match(output, /tools: restored from dist\/stacker\/image\/layers\/tools/);
-    assert.match(output, /app: building \(/);
+    // The app task restores its parents from their (cache-restored) outputs without a line
+    // of its own about them; the lines about building them are Nx replaying their cached logs.
+    const app = output.slice(
+      output.indexOf('> nx run image:app'),
+      output.indexOf('> nx run image:build'),
+    );
+    assert.match(app, /app: building \(/);
+    assert.doesNotMatch(app, /(os|tools): building/);
   });
 });
