@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -28,18 +29,26 @@ export function authFilePaths(env: NodeJS.ProcessEnv): string[] {
 
 /**
  * Finds credentials for `key`, `<registry>/<repository>` for an image or `<host><path>` for
- * a download. In each file in order, the longest entry that is `key` or one of its parents at
- * a `/` wins (`reg/a/b`, then `reg/a`, then `reg`), then legacy entries written as urls
- * (`https://index.docker.io/v1/`) whose host is the registry; the first file with a match
- * wins. Missing files are skipped; an unreadable or malformed one is an error naming it (never
- * its content). Credential helpers (`credHelpers`, `credsStore`) are not supported.
+ * a download. In each file in order: a credential helper the file names for the registry
+ * (`credHelpers`, asked as Docker's helpers are: `docker-credential-<name> get`), then the
+ * longest entry of `auths` that is `key` or one of its parents at a `/` (`reg/a/b`, then
+ * `reg/a`, then `reg`), then legacy entries written as urls (`https://index.docker.io/v1/`)
+ * whose host is the registry; the first file with a match wins. Missing files are skipped; an
+ * unreadable or malformed one is an error naming it (never its content). Docker's default
+ * helper (`credsStore`) is not asked, as containers/image does not ask it either.
  */
 export function findCredentials(key: string, env: NodeJS.ProcessEnv): Credentials | undefined {
   const candidates = keyCandidates(key.replace(/\/+$/, ''));
   const registry = candidates[candidates.length - 1] as string;
   for (const file of authFilePaths(env)) {
-    const auths = readAuths(file);
-    if (!auths) continue;
+    const contents = readAuthFile(file);
+    if (!contents) continue;
+    const helper = contents.credHelpers?.[registry];
+    if (helper) {
+      const found = askHelper({ helper, registry, file, env });
+      if (found) return found;
+    }
+    const auths = contents.auths ?? {};
     for (const candidate of candidates) {
       const entry = auths[candidate];
       if (entry) return decodeEntry(entry, file, candidate);
@@ -73,7 +82,12 @@ interface AuthEntry {
   password?: string;
 }
 
-function readAuths(file: string): Record<string, AuthEntry> | undefined {
+interface AuthFile {
+  auths?: Record<string, AuthEntry>;
+  credHelpers?: Record<string, string>;
+}
+
+function readAuthFile(file: string): AuthFile | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -81,17 +95,21 @@ function readAuths(file: string): Record<string, AuthEntry> | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StackerError(`couldn't read auth file ${file}: ${(err as Error).message}`);
   }
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as { auths?: Record<string, AuthEntry> };
-    return parsed.auths ?? {};
+    parsed = JSON.parse(text);
   } catch {
-    // The parser's message may quote the file, passwords included: say only where.
-    throw new StackerError(
-      `auth file ${file} is not valid JSON`,
-      {},
-      'fix or remove it; it should look like {"auths": {"registry": {"auth": "<base64>"}}}',
-    );
+    parsed = undefined;
   }
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    return parsed as AuthFile;
+  }
+  // The parser's message may quote the file, passwords included: say only where.
+  throw new StackerError(
+    `auth file ${file} is not a JSON object`,
+    {},
+    'fix or remove it; it should look like {"auths": {"registry": {"auth": "<base64>"}}}',
+  );
 }
 
 function decodeEntry(entry: AuthEntry, file: string, key: string): Credentials | undefined {
@@ -110,4 +128,74 @@ function decodeEntry(entry: AuthEntry, file: string, key: string): Credentials |
     );
   }
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
+}
+
+/** What a credential helper prints for `get`. */
+interface HelperAnswer {
+  Username?: string;
+  Secret?: string;
+}
+
+/**
+ * Asks `docker-credential-<helper>` (found on the PATH of `env`) for the registry's
+ * credentials: the registry on stdin, JSON on stdout. A helper that has none for it (Docker's
+ * helpers then say "credentials not found") gives undefined; any other failure is an error
+ * naming the helper and the file that named it. Nothing the helper printed on stdout is ever
+ * quoted, since it holds the secret.
+ */
+function askHelper(args: {
+  helper: string;
+  registry: string;
+  file: string;
+  env: NodeJS.ProcessEnv;
+}): Credentials | undefined {
+  const { helper, registry, file, env } = args;
+  const program = `docker-credential-${helper}`;
+  const where = `${program} (credHelpers of ${file}, for ${registry})`;
+  let stdout: string;
+  try {
+    stdout = execFileSync(program, ['get'], {
+      input: registry,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string; stdout?: string };
+    if (e.code === 'ENOENT') {
+      throw new StackerError(
+        `credential helper ${program} is not installed`,
+        {},
+        `install it (it must be on PATH) or remove "${registry}" from credHelpers in ${file}`,
+      );
+    }
+    const said = `${e.stderr ?? ''}\n${e.stdout ?? ''}`;
+    if (/credentials not found/i.test(said)) return undefined;
+    const reason = (e.stderr ?? '').trim().split('\n')[0]?.slice(0, 200) || e.message;
+    throw new StackerError(
+      `credential helper ${where} failed: ${reason}`,
+      {},
+      `check that \`echo ${registry} | ${program} get\` works, e.g. that you are logged in`,
+    );
+  }
+  let answer: HelperAnswer;
+  try {
+    answer = JSON.parse(stdout) as HelperAnswer;
+  } catch {
+    throw new StackerError(
+      `credential helper ${where} did not answer with JSON`,
+      {},
+      'it should print {"Username": "...", "Secret": "..."}',
+    );
+  }
+  if (!answer.Secret) return undefined;
+  if (answer.Username === '<token>') {
+    throw new StackerError(
+      `credential helper ${where} gave an identity token, which is not supported`,
+      {},
+      'log in with a user name and password (or an access token as the password)',
+    );
+  }
+  return { username: answer.Username ?? '', password: answer.Secret, source: where };
 }

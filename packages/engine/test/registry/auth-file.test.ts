@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { StackerError } from '../../src/errors';
 import { authFilePaths, findCredentials } from '../../src/registry/auth-file';
 
 function home(t: { after(fn: () => void): void }): string {
@@ -62,5 +63,79 @@ test('a broken auth file is named, its content never shown', (t) => {
   assert.throws(
     () => findCredentials('reg/app', { HOME: h, REGISTRY_AUTH_FILE: file }),
     (err: Error) => err.message.includes(file) && !err.message.includes('c2VjcmV0'),
+  );
+});
+
+/**
+ * A credential helper `docker-credential-<name>` in a new dir; `script` is its shell body for
+ * `get` (the registry is on stdin). Returns the env that finds it on PATH.
+ */
+function helper(t: { after(fn: () => void): void }, name: string, script: string) {
+  const bin = home(t);
+  const path = join(bin, `docker-credential-${name}`);
+  writeFileSync(path, `#!/bin/sh\n[ "$1" = get ] || exit 3\nread registry\n${script}\n`);
+  chmodSync(path, 0o755);
+  return { PATH: `${bin}:${process.env.PATH}` };
+}
+
+function authFileWith(t: { after(fn: () => void): void }, contents: object): string {
+  const file = join(home(t), 'auth.json');
+  writeFileSync(file, JSON.stringify(contents));
+  return file;
+}
+
+test('a credential helper named for the registry answers first, as Docker helpers do', (t) => {
+  const path = helper(
+    t,
+    'vault',
+    'echo "{\\"ServerURL\\":\\"$registry\\",\\"Username\\":\\"robot-$registry\\",\\"Secret\\":\\"s3cret\\"}"',
+  );
+  const file = authFileWith(t, {
+    credHelpers: { 'reg.example:5000': 'vault' },
+    auths: { 'reg.example:5000': { auth: Buffer.from('file:pw').toString('base64') } },
+  });
+  const creds = findCredentials('reg.example:5000/team/app', { REGISTRY_AUTH_FILE: file, ...path });
+  assert.equal(creds?.username, 'robot-reg.example:5000');
+  assert.equal(creds?.password, 's3cret');
+  assert.match(creds?.source ?? '', /docker-credential-vault \(credHelpers of .*auth\.json/);
+  // Another registry is not the helper's: the helper is not asked (it would fail here).
+  assert.equal(
+    findCredentials('other.example/app', { REGISTRY_AUTH_FILE: file, ...path }),
+    undefined,
+  );
+});
+
+test('a helper without credentials for the registry lets the auths entries answer', (t) => {
+  const path = helper(t, 'empty', 'echo "credentials not found in native keychain"; exit 1');
+  const file = authFileWith(t, {
+    credHelpers: { 'reg.example': 'empty' },
+    auths: { 'reg.example': { auth: Buffer.from('file:pw').toString('base64') } },
+  });
+  assert.equal(
+    findCredentials('reg.example/app', { REGISTRY_AUTH_FILE: file, ...path })?.username,
+    'file',
+  );
+});
+
+test('a missing or failing helper is an error naming it, never showing what it printed', (t) => {
+  const file = authFileWith(t, { credHelpers: { 'reg.example': 'absent' } });
+  assert.throws(
+    () => findCredentials('reg.example/app', { REGISTRY_AUTH_FILE: file, PATH: '/nonexistent' }),
+    (err: StackerError) =>
+      /credential helper docker-credential-absent is not installed/.test(err.message) &&
+      /credHelpers in .*auth\.json/.test(err.hint ?? ''),
+  );
+
+  const broken = helper(
+    t,
+    'broken',
+    'echo "{\\"Secret\\": \\"leaked-4711\\""; echo "vault sealed" >&2; exit 1',
+  );
+  const other = authFileWith(t, { credHelpers: { 'reg.example': 'broken' } });
+  assert.throws(
+    () => findCredentials('reg.example/app', { REGISTRY_AUTH_FILE: other, ...broken }),
+    (err: StackerError) =>
+      /docker-credential-broken .*failed: vault sealed/.test(err.message) &&
+      !err.format().includes('leaked-4711'),
   );
 });

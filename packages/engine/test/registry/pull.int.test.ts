@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
   mkdtempSync,
   readdirSync,
@@ -108,6 +109,36 @@ app:
     assert.ok(!log.text().includes(secret), 'log');
     assert.deepEqual(filesContaining(dir, secret), []);
   }
+});
+
+test('credentials can come from a credential helper the auth file names', async (t) => {
+  if (!requireRoot(t)) return;
+  const bin = mkdtempSync(join(tmpdir(), 'nx-stacker-helper-'));
+  t.after(() => rmSync(bin, { recursive: true, force: true }));
+  const program = join(bin, 'docker-credential-test');
+  const answer = JSON.stringify({ Username: USER, Secret: PASSWORD });
+  writeFileSync(
+    program,
+    `#!/bin/sh\nread registry\necho "$registry" >> ${bin}/asked\necho '${answer}'\n`,
+  );
+  chmodSync(program, 0o755);
+  const helperAuth = join(bin, 'auth.json');
+  writeFileSync(helperAuth, JSON.stringify({ credHelpers: { [registry.host]: 'test' } }));
+  const dir = projectDir(t, {
+    'stacker.yaml': `
+app:
+  from: ${fromRegistry('library/busybox:1.0')}
+  run: echo via the helper > /hello
+`,
+  });
+
+  const { summary, log } = await buildIn(dir, {
+    env: clientEnv(workDir, helperAuth, { PATH: `${bin}:${process.env.PATH}` }),
+  });
+  assert.equal(summary.layers[0]?.status, 'built');
+  assert.equal(readFileSync(join(bin, 'asked'), 'utf8').trim().split('\n')[0], registry.host);
+  assert.ok(!log.text().includes(PASSWORD));
+  assert.deepEqual(filesContaining(dir, PASSWORD), []);
 });
 
 test('a second build asks the registry for the manifest only', async (t) => {
