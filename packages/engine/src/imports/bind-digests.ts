@@ -4,9 +4,10 @@
  * a layer whose binds are all hashed is reused instead of being rebuilt on every build.
  */
 import { realpathSync } from 'node:fs';
-import { type Location, StackerError, wrapError } from '../errors';
-import type { Bind, Layer } from '../parse/types';
+import { StackerError, wrapError } from '../errors';
+import type { Layer } from '../parse/types';
 import { hashText } from './hash';
+import { entryLocation } from './location';
 import { hashTree } from './tree';
 
 const DIGEST_HEADER = 'nx-stacker bind v1';
@@ -36,7 +37,7 @@ export function bindDigests(layer: Layer): BindDigest[] | undefined {
   const hashed = layer.binds.filter((b) => b.hash);
   if (hashed.length === 0) return undefined;
   return hashed.map((bind) => {
-    const where = bindLocation(layer, bind);
+    const where = entryLocation(layer, 'binds', bind.pos);
     let root: string;
     try {
       root = realpathSync(bind.source);
@@ -58,15 +59,4 @@ export function bindDigests(layer: Layer): BindDigest[] | undefined {
       throw wrapError(err, `couldn't hash bind ${bind.source}`, where);
     }
   });
-}
-
-/** Where a bind is written, for errors: file, line, layer, directive. */
-export function bindLocation(layer: Layer, bind: Bind): Location {
-  return {
-    file: layer.file,
-    line: bind.pos?.line ?? layer.directivePos.binds?.line,
-    column: bind.pos?.column ?? layer.directivePos.binds?.column,
-    layer: layer.name,
-    directive: 'binds',
-  };
 }

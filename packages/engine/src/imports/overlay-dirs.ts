@@ -10,6 +10,7 @@ import type { Logger } from '../log';
 import type { Layer, OverlayDir } from '../parse/types';
 import type { DestResolver } from './base-paths';
 import { hashText } from './hash';
+import { entryLocation } from './location';
 import { mirrorChildren } from './mirror';
 import { hashTree } from './tree';
 import type { CopyAttrs, CopyStats, ImportTree } from './types';
@@ -37,7 +38,7 @@ export interface OverlayDirDigest {
 export function overlayDirDigests(layer: Layer): OverlayDirDigest[] | undefined {
   if (layer.overlayDirs.length === 0) return undefined;
   return layer.overlayDirs.map((dir) => {
-    const where = overlayDirLocation(layer, dir);
+    const where = entryLocation(layer, 'overlay_dirs', dir.pos);
     const root = checkedSource(dir, where);
     try {
       const tree = hashTree({ root });
@@ -69,7 +70,7 @@ export async function stageOverlayDirs(args: {
   if (layer.overlayDirs.length > 0) mkdirSync(copyDir, { recursive: true });
 
   for (const [index, dir] of layer.overlayDirs.entries()) {
-    const where = overlayDirLocation(layer, dir);
+    const where = entryLocation(layer, 'overlay_dirs', dir.pos);
     const source = checkedSource(dir, where);
     const written = posix.resolve('/', dir.dest);
     const dest = await resolveDest(written, { followFinal: true });
@@ -89,17 +90,6 @@ export async function stageOverlayDirs(args: {
     trees.push({ source: root });
   }
   return trees;
-}
-
-/** Where an overlay dir is written, for errors: file, line, layer, directive. */
-function overlayDirLocation(layer: Layer, dir: OverlayDir): Location {
-  return {
-    file: layer.file,
-    line: dir.pos?.line ?? layer.directivePos.overlay_dirs?.line,
-    column: dir.pos?.column ?? layer.directivePos.overlay_dirs?.column,
-    layer: layer.name,
-    directive: 'overlay_dirs',
-  };
 }
 
 /**

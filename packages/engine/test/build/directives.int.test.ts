@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   buildIn,
+  errorOf,
   fromBusybox,
   projectDir,
   requireRoot,
@@ -106,6 +107,14 @@ ${await fromBusybox()}
     readFileSync(join(umociUnpack(t, join(dir, 'oci'), 'l'), 'copied'), 'utf8'),
     'two\n',
   );
+
+  // A hashed bind is read when the key is computed: a missing one is reported at its line.
+  rmSync(join(dir, 'src'), { recursive: true });
+  const err = await errorOf(buildIn(dir));
+  assert.match(err.message, /bind mount source ".*\/src" does not exist/);
+  const lines = readFileSync(join(dir, 'stacker.yaml'), 'utf8').split('\n');
+  assert.equal(err.where.line, lines.indexOf('    - source: src') + 1);
+  assert.equal(err.where.directive, 'binds');
 });
 
 test("tar and scratch bases: tar content becomes the layer's own diff", async (t) => {
