@@ -26,6 +26,7 @@ import {
   grantSubordinateIds,
   removeStaleUsers,
   removeUser,
+  rootlessStackerFile,
   type User,
 } from '../packages/cli/test/users';
 import {
@@ -36,26 +37,6 @@ import {
   taskResults,
   tasksRun,
 } from './fixtures/stacker-workspace';
-
-/** Two layers on busybox: an import, a chown to 1000:1000, a deleted base file, a new file. */
-const APP = `
-base:
-  from:
-    type: oci
-    url: ../base/oci:busybox
-  imports:
-    - hello.txt
-  run: |
-    cp /stacker/imports/hello.txt /hello.txt
-    echo owned > /owned
-    chown 1000:1000 /owned
-    rm /bin/vi
-app:
-  from:
-    type: built
-    tag: base
-  run: echo app > /app
-`;
 
 /** A layer that marks its start in a bind-mounted dir, then runs until it is stopped. */
 const SLOW = (sync: string) => `
@@ -134,7 +115,10 @@ describe('nx-stacker in an Nx workspace, without root', () => {
     const plugin = checkoutForUser(user, base, PLUGIN_PARTS);
     ws = createStackerWorkspace(
       { after: (fn) => cleanups.push(fn) },
-      { 'app/stacker.yaml': APP, 'app/hello.txt': 'hello from the host\n' },
+      {
+        'app/stacker.yaml': rootlessStackerFile('../base/oci:busybox'),
+        'app/hello.txt': 'hello from the host\n',
+      },
       {},
       { plugin },
     );

@@ -18,29 +18,16 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxLayout, skopeoManifest, umociUnpack } from '../../engine/test/helpers';
 import { cli, rootSkip } from './helpers';
-import { checkoutForUser, createUser, removeStaleUsers, removeUser, type User } from './users';
+import {
+  checkoutForUser,
+  createUser,
+  removeStaleUsers,
+  removeUser,
+  rootlessStackerFile,
+  type User,
+} from './users';
 
 const EPOCH = '1700000000';
-
-/** Two layers on busybox: an import, a chown to 1000:1000, a deleted base file, a new file. */
-const STACKER_YAML = `
-base:
-  from:
-    type: oci
-    url: base-oci:busybox
-  imports:
-    - hello.txt
-  run: |
-    cp /stacker/imports/hello.txt /hello.txt
-    echo owned > /owned
-    chown 1000:1000 /owned
-    rm /bin/vi
-app:
-  from:
-    type: built
-    tag: base
-  run: echo app > /app
-`;
 
 /** The CLI as `user` can run it (see checkoutForUser). */
 function cliForUser(user: User, dir: string): string {
@@ -53,7 +40,7 @@ async function writeProject(dir: string, owner?: User): Promise<string> {
   mkdirSync(dir, { recursive: true });
   cpSync(await busyboxLayout(), join(dir, 'base-oci'), { recursive: true });
   writeFileSync(join(dir, 'hello.txt'), 'hello from the host\n');
-  writeFileSync(join(dir, 'stacker.yaml'), STACKER_YAML);
+  writeFileSync(join(dir, 'stacker.yaml'), rootlessStackerFile('base-oci:busybox'));
   if (owner) execFileSync('chown', ['-R', `${owner.uid}:${owner.gid}`, dir]);
   return dir;
 }

@@ -98,3 +98,29 @@ function readOptional(file: string): string {
     return '';
   }
 }
+
+/**
+ * The stacker file both rootless suites build, as the user and as root, to compare digests:
+ * two layers on busybox (`baseUrl`, an oci url) with an import of `hello.txt`, a chown to
+ * 1000:1000, a deleted base file and a new file.
+ */
+export function rootlessStackerFile(baseUrl: string): string {
+  return `
+base:
+  from:
+    type: oci
+    url: ${baseUrl}
+  imports:
+    - hello.txt
+  run: |
+    cp /stacker/imports/hello.txt /hello.txt
+    echo owned > /owned
+    chown 1000:1000 /owned
+    rm /bin/vi
+app:
+  from:
+    type: built
+    tag: base
+  run: echo app > /app
+`;
+}
