@@ -4,20 +4,10 @@
  * the compiled engine.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { parseStackerText } from '@nx-stacker/engine';
-import { createNxWorkspace, type NxWorkspace, REPO_ROOT } from '../../e2e/fixtures/nx-workspace';
-
-/** Compiles generators/ to generators/dist (incremental: quick when up to date). */
-function buildGenerators(): void {
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [REPO_ROOT] });
-  const result = spawnSync(process.execPath, [tsc, '-b', 'generators'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  });
-  assert.equal(result.status, 0, `tsc -b generators failed:\n${result.stdout}${result.stderr}`);
-}
+import { createNxWorkspace, type NxWorkspace } from '../../e2e/fixtures/nx-workspace';
+import { buildGenerators } from './compile';
 
 describe('nx g nx-stacker:convert through the nx CLI', () => {
   let ws: NxWorkspace;

@@ -4,20 +4,10 @@
  * cannot load TypeScript: what runs is the compiled JavaScript that generators.json names.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { parseStackerText } from '@nx-stacker/engine';
 import { createNxWorkspace, type NxWorkspace, REPO_ROOT } from '../../e2e/fixtures/nx-workspace';
-
-/** Compiles generators/ to generators/dist (incremental: quick when up to date). */
-function buildGenerators(): void {
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [REPO_ROOT] });
-  const result = spawnSync(process.execPath, [tsc, '-b', 'generators'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  });
-  assert.equal(result.status, 0, `tsc -b generators failed:\n${result.stdout}${result.stderr}`);
-}
+import { buildGenerators } from './compile';
 
 describe('generators through the nx CLI, plugin linked, no TypeScript loader', () => {
   let ws: NxWorkspace;
