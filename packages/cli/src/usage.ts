@@ -48,6 +48,8 @@ const BUILD_FLAGS_USAGE = `   --no-cache                      don't use the prev
    --order-only                    show the build order without building anything
    --annotations-namespace value   namespace of the annotations added to manifests
                                    (default: "io.stackeroci")
+   --gzip-level value              gzip level of new tar layers: 1 (fastest) to 9
+                                   (smallest) (default: 6)
 `;
 
 export const BUILD_USAGE = `NAME:
@@ -194,6 +196,8 @@ OPTIONS:
    --show-only                             print what would be published, publish nothing
    --force                                 publish a layer's tagged image even when it is not
                                            up to date with the stacker file
+   --gzip-level value                      the gzip level the layers were built with
+                                           (default: the one the last build used)
 `;
 
 export const COMMAND_USAGE: Record<string, string> = {

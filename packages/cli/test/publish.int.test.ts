@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   busyboxLayout,
+  readManifest,
   requireRoot,
   runCli,
   tagDigest,
@@ -53,7 +54,7 @@ test("help publish lists stacker's publish flags", () => {
   for (const flag of ['--url', '--tag', '--username', '--password', '--skip-tls', '--image']) {
     assert.ok(r.stdout.includes(flag), flag);
   }
-  for (const flag of ['--layer-type', '--show-only', '--force', '--search-dir']) {
+  for (const flag of ['--layer-type', '--show-only', '--force', '--search-dir', '--gzip-level']) {
     assert.ok(r.stdout.includes(flag), flag);
   }
 });
@@ -113,4 +114,40 @@ test('publish refuses a username without a password, and a missing --url', (t) =
   const nourl = runCli(['publish', '--tag', 'a'], dir);
   assert.equal(nourl.status, 1);
   assert.match(nourl.stderr, /--url is a mandatory argument for publishing/);
+});
+
+test('--gzip-level 1 packs bigger blobs; publish finds the level the build used', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'stacker.yaml': `
+nums:
+  from: {type: oci, url: "${await busyboxLayout()}:busybox"}
+  run: seq 1 200000 > /numbers
+`,
+  });
+  const topLayer = () => readManifest(join(dir, 'oci'), 'nums').layers.at(-1)!;
+
+  const fast = runCli(['build', '--gzip-level', '1'], dir);
+  assert.equal(fast.status, 0, fast.stderr);
+  const level1 = topLayer();
+  const published = runCli(['publish', '--url', `oci:${join(dir, 'out')}`, '--tag', 'v1'], dir);
+  assert.equal(published.status, 0, published.stderr);
+  assert.equal(tagDigest(join(dir, 'out'), 'nums_v1'), tagDigest(join(dir, 'oci'), 'nums'));
+
+  const normal = runCli(['build'], dir);
+  assert.equal(normal.status, 0, normal.stderr);
+  assert.match(normal.stderr, /nums: building \(build settings changed\)/);
+  const level6 = topLayer();
+  assert.notEqual(level6.digest, level1.digest);
+  assert.ok(level6.size < level1.size, `${level6.size} < ${level1.size}`);
+
+  for (const bad of ['0', '10', 'fast']) {
+    const r = runCli(['build', '--gzip-level', bad], dir);
+    assert.equal(r.status, 1, bad);
+    assert.match(
+      r.stderr,
+      new RegExp(`invalid (--)?gzip.level ${bad}: it is a whole number from 1 to 9`),
+    );
+  }
 });

@@ -29,6 +29,11 @@ export interface StackerPluginOptions {
   /** dm-verity data on squashfs and erofs layers. Default true. */
   verity?: boolean;
   /**
+   * gzip level of new tar layers, 1 (fastest) to 9 (smallest). Default 6. A workspace that
+   * builds mostly for local testing may prefer 1.
+   */
+  gzipLevel?: number;
+  /**
    * Name of the target that publishes the images of a stacker file to a registry
    * (`nx run image:publish`). Default `publish`.
    */
@@ -65,7 +70,7 @@ export interface NormalizedOptions {
   /** `KEY=VALUE` entries, in the order written. */
   substitute: string[];
   /** Build settings every build target passes on, only those that differ from the default. */
-  build: { layerTypes?: string[]; verity?: boolean };
+  build: { layerTypes?: string[]; verity?: boolean; gzipLevel?: number };
   publishTargetName: string;
   /** The `nx-release-publish` target's name, or undefined when it is not inferred. */
   releaseTargetName?: string;
@@ -88,6 +93,9 @@ export function normalizeOptions(options: StackerPluginOptions | undefined): Nor
     build: {
       ...(options?.layerTypes?.length ? { layerTypes: [...options.layerTypes] } : {}),
       ...(options?.verity === false ? { verity: false } : {}),
+      ...(options?.gzipLevel !== undefined && options.gzipLevel !== 6
+        ? { gzipLevel: options.gzipLevel }
+        : {}),
     },
     publishTargetName: options?.publishTargetName || 'publish',
     releaseTargetName: release === false ? undefined : RELEASE_PUBLISH_TARGET,

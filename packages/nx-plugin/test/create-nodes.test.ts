@@ -234,6 +234,15 @@ test('a layer whose binds are hashed and in the workspace is cached, with the bo
   assert.equal(target(projects, 'img', 'out').cache, false);
 });
 
+test("the plugin's gzipLevel reaches every build target, unless it is the default", async (t) => {
+  const root = workspace(t, { 'img/stacker.yaml': layer('a') });
+  const fast = await nodes(root, ['img/stacker.yaml'], { gzipLevel: 1 });
+  assert.equal(target(fast, 'img', 'a').options?.gzipLevel, 1);
+  assert.equal(target(fast, 'img', 'build').options?.gzipLevel, 1);
+  const usual = await nodes(root, ['img/stacker.yaml'], { gzipLevel: 6 });
+  assert.equal('gzipLevel' in (target(usual, 'img', 'a').options ?? {}), false);
+});
+
 test("every layer writes its own output, apart from the build target's image", async (t) => {
   const root = workspace(t, { 'img/stacker.yaml': chain, 'stacker.yaml': layer('top') });
   const projects = await nodes(root, ['img/stacker.yaml', 'stacker.yaml']);

@@ -15,6 +15,7 @@ export const buildOptions = {
   'shell-fail': { type: 'boolean' },
   'on-run-failure': { type: 'string' },
   'annotations-namespace': { type: 'string', default: 'io.stackeroci' },
+  'gzip-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -31,6 +32,16 @@ export interface BuildFlags {
   'shell-fail'?: boolean;
   'on-run-failure'?: string;
   'annotations-namespace': string;
+  'gzip-level'?: string;
+}
+
+/** `--gzip-level` as a number for the engine, which checks its range; undefined if not given. */
+export function gzipLevelFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new StackerError(`invalid --gzip-level ${value}: it is a whole number from 1 to 9`);
+  }
+  return Number(value);
 }
 
 /** `nx-stacker build`: builds one stacker file (and its prerequisites). */
@@ -62,6 +73,7 @@ export async function buildCommand(args: {
     layerTypes: flags['layer-type'],
     verity: !(flags['no-verity'] || flags['no-squashfs-verity']),
     annotationsNamespace: flags['annotations-namespace'],
+    gzipLevel: gzipLevelFlag(flags['gzip-level']),
     debug: args.debug,
     log: args.log,
     signal: args.signal,

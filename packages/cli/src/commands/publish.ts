@@ -1,6 +1,7 @@
 import { DEFAULT_STACKER_FILE_PATTERN, findStackerFiles, publish } from '@nx-stacker/engine';
 import { PUBLISH_USAGE } from '../usage';
 import { type CommandContext, parseCommandArgs, printedHelp, runCommand } from './args';
+import { gzipLevelFlag } from './build';
 
 /** `publish`'s flags, as stacker spells them. */
 export const publishOptions = {
@@ -18,6 +19,7 @@ export const publishOptions = {
   force: { type: 'boolean' },
   'layer-type': { type: 'string', multiple: true },
   image: { type: 'string', multiple: true },
+  'gzip-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -36,6 +38,7 @@ interface PublishFlags {
   force?: boolean;
   'layer-type'?: string[];
   image?: string[];
+  'gzip-level'?: string;
 }
 
 /**
@@ -73,6 +76,7 @@ export function publishCommand(ctx: CommandContext): Promise<number> {
       skipTls: flags['skip-tls'],
       images: flags.image,
       layerTypes: flags['layer-type'],
+      gzipLevel: gzipLevelFlag(flags['gzip-level']),
       showOnly: flags['show-only'],
       force: flags.force,
       log: ctx.log,

@@ -6,7 +6,7 @@ import {
 } from '@nx-stacker/engine';
 import { RECURSIVE_BUILD_USAGE } from '../usage';
 import { type CommandContext, parseCommandArgs, printedHelp, runCommand } from './args';
-import { type BuildFlags, buildOptions } from './build';
+import { type BuildFlags, buildOptions, gzipLevelFlag } from './build';
 
 const { 'stacker-file': _stackerFile, ...commonBuildOptions } = buildOptions;
 
@@ -59,6 +59,7 @@ export function recursiveBuildCommand(ctx: CommandContext): Promise<number> {
       layerTypes: flags['layer-type'],
       verity: !(flags['no-verity'] || flags['no-squashfs-verity']),
       annotationsNamespace: flags['annotations-namespace'],
+      gzipLevel: gzipLevelFlag(flags['gzip-level']),
       debug: ctx.debug,
       log: ctx.log,
       signal: ctx.signal,

@@ -19,6 +19,7 @@ import {
   type BuildOptions,
   checkLayerTypes,
   checkPrivileges,
+  gzipLevelOf,
   resolveDirs,
   sourceDateEpoch,
 } from './options';
@@ -40,6 +41,7 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
   const dirs = resolveDirs(opts);
   const sde = sourceDateEpoch(opts);
   checkLayerTypes(opts.layerTypes);
+  const gzipLevel = gzipLevelOf(opts.gzipLevel);
 
   // Parse and plan.
   const cwd = opts.cwd ?? process.cwd();
@@ -77,7 +79,7 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
       onRunFailure: opts.onRunFailure,
       annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',
       version: ENGINE_VERSION,
-      gzipLevel: opts.gzipLevel ?? 6,
+      gzipLevel,
       reportsOutcomes: opts.reportsOutcomes ?? false,
       layerTypes: parseLayerTypes(opts.layerTypes, opts.verity ?? true),
     },

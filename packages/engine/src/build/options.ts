@@ -47,7 +47,10 @@ export interface BuildOptions {
    * outcomes): the engine's own "built in" / "reused" lines go to the debug level.
    */
   reportsOutcomes?: boolean;
-  /** gzip level for new layers, 1..9 (default 6). */
+  /**
+   * gzip level for new tar layers, 1 (fastest) to 9 (smallest); default 6. Part of every
+   * layer's key: layers built with another level are rebuilt.
+   */
   gzipLevel?: number;
   debug?: boolean;
   log: Logger;
@@ -94,6 +97,22 @@ export function sourceDateEpoch(opts: BuildOptions): number | undefined {
   }
   return Number(raw);
 }
+
+/** The gzip level to use: `level` once checked to be 1 to 9, or `fallback`. */
+export function gzipLevelOf(level: number | undefined, fallback = DEFAULT_GZIP_LEVEL): number {
+  if (level === undefined) return fallback;
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw new StackerError(
+      `invalid gzip level ${level}: it is a whole number from 1 to 9`,
+      {},
+      'use 1 for the fastest builds, 9 for the smallest layers, or leave it out for 6',
+    );
+  }
+  return level;
+}
+
+/** zlib's default, and stacker's. */
+export const DEFAULT_GZIP_LEVEL = 6;
 
 /** Checks `--layer-type` values (see parseLayerTypes) before anything is read. */
 export function checkLayerTypes(types: string[] | undefined): void {

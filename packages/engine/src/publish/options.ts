@@ -32,6 +32,7 @@ export interface PublishOptions {
   force?: boolean;
   /** Must match the build's for layers to count as cached (defaults as for the build). */
   annotationsNamespace?: string;
+  /** The build's gzip level; by default the level the layers' newest cache entries used. */
   gzipLevel?: number;
   sourceDateEpoch?: number;
   /** Environment read for SOURCE_DATE_EPOCH, auth files and CA certificates. */

@@ -1,6 +1,6 @@
 import { relative, resolve } from 'node:path';
 import type { BuildSettings } from '../build/context';
-import { resolveDirs, sourceDateEpoch } from '../build/options';
+import { gzipLevelOf, resolveDirs, sourceDateEpoch } from '../build/options';
 import { BuildCache } from '../cache/store';
 import { StackerError } from '../errors';
 import { layerTagName, parseLayerTypes } from '../layer-types/types';
@@ -12,7 +12,7 @@ import { ENGINE_VERSION } from '../version';
 import { cacheStates } from './cached';
 import { Publisher } from './destination';
 import { checkPublishOptions, type PublishOptions } from './options';
-import { keyLayerTypes, type Selected, selectLayers } from './select';
+import { builtGzipLevel, keyLayerTypes, type Selected, selectLayers } from './select';
 
 /** One image sent (or, with `showOnly`, that would be sent). */
 export interface PublishedImage {
@@ -54,7 +54,7 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
     debug: false,
     annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',
     version: ENGINE_VERSION,
-    gzipLevel: opts.gzipLevel ?? 6,
+    gzipLevel: gzipLevelOf(opts.gzipLevel, builtGzipLevel({ files: given, cache })),
     reportsOutcomes: false,
     layerTypes: keyLayerTypes({ requested: layerTypes, files: given, cache }),
   };

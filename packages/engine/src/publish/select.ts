@@ -136,6 +136,25 @@ export function keyLayerTypes(args: {
   return args.requested;
 }
 
+/**
+ * The gzip level the newest cache entry of the first layer with one was built with (its
+ * settings key holds `gzip<level>`), so that `publish` finds layers built with another level
+ * than the default without being told; undefined when none was built.
+ */
+export function builtGzipLevel(args: {
+  files: StackerFile[];
+  cache: BuildCache;
+}): number | undefined {
+  for (const file of args.files) {
+    for (const layer of file.layers) {
+      const entry = args.cache.latestFor(layer.file, layer.name);
+      const level = entry?.parts.settings.split(';')[1]?.match(/^gzip([1-9])$/)?.[1];
+      if (level) return Number(level);
+    }
+  }
+  return undefined;
+}
+
 /** Refuses an image whose annotations, labels or environment contain `password`. */
 async function refuseSecrets(
   layout: OciLayout,

@@ -10,6 +10,8 @@ export interface BuildExecutorOptions {
   layerTypes?: string[];
   /** dm-verity data on squashfs and erofs layers (default true; stacker's `--no-verity`). */
   verity?: boolean;
+  /** gzip level of new tar layers, 1 (fastest) to 9 (smallest); default 6. */
+  gzipLevel?: number;
   /** Print the engine's debug output. */
   verbose?: boolean;
 }

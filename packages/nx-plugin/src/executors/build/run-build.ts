@@ -102,6 +102,7 @@ async function buildLayers(
       substitutions: task.options.substitute ?? [],
       layerTypes: task.options.layerTypes,
       verity: task.options.verity,
+      gzipLevel: task.options.gzipLevel,
       layers,
       layerStores: task.stores,
       reportsOutcomes: true,
