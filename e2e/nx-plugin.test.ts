@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -157,6 +157,14 @@ describe('nx-stacker in an Nx workspace', () => {
     ws.write('app/conf/mid.conf', 'mid=2\n');
     // Without batch mode, as a process per task: the executor's other way of running.
     const output = ws.nxOk(['run', 'app:build', '--batch=false']);
+    assert.deepEqual(tasksRun(output), ['app:build', 'app:mid', 'app:top']);
+    assert.match(output, /mid: building \(import app\/conf\/mid.conf changed\)/);
+  });
+
+  test('making an imported file executable reruns the layer, though its bytes are the same', (t) => {
+    if (skip || !requireRoot(t)) return;
+    chmodSync(join(ws.root, 'app/conf/mid.conf'), 0o755);
+    const output = ws.nxOk(['run', 'app:build']);
     assert.deepEqual(tasksRun(output), ['app:build', 'app:mid', 'app:top']);
     assert.match(output, /mid: building \(import app\/conf\/mid.conf changed\)/);
   });

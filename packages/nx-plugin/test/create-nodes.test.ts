@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   definitionInput,
@@ -168,6 +171,28 @@ test('an imported file is an input, an imported directory its whole tree', async
     { fileset: '{workspaceRoot}/img/conf.txt', includeIgnored: true },
     { fileset: '{workspaceRoot}/img/files/**/*', includeIgnored: true },
   ]);
+});
+
+test("the imports' modes are a runtime input whose output changes with a chmod", async (t) => {
+  const root = workspace(t, {
+    'img/stacker.yaml': layer('a', 'type: scratch', "  imports:\n    - it's.sh\n    - files/\n"),
+    "img/it's.sh": 'echo hi\n',
+    'img/files/one': '1',
+  });
+  const projects = await nodes(root, ['img/stacker.yaml']);
+  const runtimes = (target(projects, 'img', 'a').inputs ?? []).flatMap((i) =>
+    typeof i === 'object' && 'runtime' in i ? [i.runtime as string] : [],
+  );
+  assert.equal(runtimes.length, 2, 'the definition and the modes');
+  const modes = () => execFileSync('sh', ['-c', runtimes[1]!], { cwd: root, encoding: 'utf8' });
+  chmodSync(join(root, "img/it's.sh"), 0o644);
+  const before = modes();
+  assert.deepEqual(
+    before.trim().split('\n'),
+    ["644 ./img/it's.sh", '644 ./img/files/one', '755 ./img/files'].sort(),
+  );
+  chmodSync(join(root, "img/it's.sh"), 0o755);
+  assert.notEqual(modes(), before);
 });
 
 test('an overlay_dirs source is an input: its whole tree', async (t) => {

@@ -8,7 +8,9 @@
  *   every other target of the project, so the definition cannot go there without making one
  *   layer's edit invalidate them all; `inputs` are hashed per task.
  * - its local imports, as filesets read straight from disk (`includeIgnored`), because the
- *   engine imports gitignored files too;
+ *   engine imports gitignored files too; and their modes, as a `runtime` input listing them
+ *   (Nx hashes file contents only, and an image with a script that lost its `x` bit is a
+ *   different image);
  * - for each layer it is built on, that layer's `layer.key` (its engine cache key and image
  *   digest) from the parent task's output, so a parent's change reaches its children;
  * - for a local OCI base its index.json, for a tar base the tarball;
@@ -36,6 +38,8 @@ export function layerInputs(args: {
     { env: 'SOURCE_DATE_EPOCH' },
   ];
   for (const source of args.imports) inputs.push(...filesets(source));
+  const local = args.imports.flatMap((source) => (source.rel === undefined ? [] : [source.rel]));
+  if (local.length) inputs.push({ runtime: modesCommand(local) });
 
   // An OCI layout's index.json pins the base's manifest digest, and blobs are named by
   // digest, so the index is enough. When another project's task makes the base, the
@@ -62,6 +66,17 @@ export function imageInputs(): InputDefinition[] {
 export function definitionCommand(definition: string): string {
   const version = `${ENGINE_VERSION}-cache${CACHE_VERSION}`.replace(/[^A-Za-z0-9._-]/g, '_');
   return `echo stacker-layer ${version} ${definition.replace(/[^A-Za-z0-9]/g, '')}`;
+}
+
+/**
+ * The shell command whose output stands for the modes of everything under `paths` (relative
+ * to the workspace root, where Nx runs it): GNU find's octal mode and path of each entry,
+ * sorted bytewise. A path that does not exist yet lists nothing (the filesets and the engine
+ * report it).
+ */
+export function modesCommand(paths: string[]): string {
+  const quoted = paths.map((p) => `'./${p.replace(/'/g, "'\\''")}'`).join(' ');
+  return `find ${quoted} -printf '%m %p\\n' 2>/dev/null | LC_ALL=C sort`;
 }
 
 /** Filesets covering a local import: the file, the directory's tree, or both if unknown. */
