@@ -82,3 +82,20 @@ function namespaceFailure(): StackerError {
       'the fix',
   );
 }
+
+/**
+ * The child's side: runs the `main` of a script started as above (build/child.ts,
+ * publish/child.ts) and exits with its status once the output is flushed, as Nx does after
+ * an executor: the engine may keep idle handles (worker threads) that would otherwise hold
+ * the process open. An error that escapes `main` is printed with its stack, since the
+ * engine's own errors never get here.
+ */
+export function runChildMain(main: () => Promise<number>): void {
+  const exit = (code: number) => process.stdout.write('', () => process.exit(code));
+  main().then(exit, (err: unknown) => {
+    process.stderr.write(
+      `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    exit(1);
+  });
+}

@@ -4,6 +4,7 @@
  * root, every task, started as root of a user namespace. Argument: a ChildTask as JSON.
  * Exit status 0 when the task succeeded; its errors are printed as the engine formats them.
  */
+import { runChildMain } from '../child-process';
 import { withSignals } from './executor';
 import type { BuildExecutorOptions } from './options';
 import { createReporter } from './reporter';
@@ -25,12 +26,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-// Exit explicitly once the output is flushed, as Nx does after an executor: the engine may
-// keep idle handles (worker threads) that would otherwise hold the process open.
-const exit = (code: number) => process.stdout.write('', () => process.exit(code));
-main().then(exit, (err: unknown) => {
-  process.stderr.write(
-    `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  exit(1);
-});
+runChildMain(main);

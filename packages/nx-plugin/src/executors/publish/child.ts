@@ -4,8 +4,10 @@
  * password comes from the inherited environment, never from the argument. Exit status 0
  * when the task succeeded.
  */
+
 import { withSignals } from '../build/executor';
 import { createReporter } from '../build/reporter';
+import { runChildMain } from '../child-process';
 import { redacting, secretsIn } from './executor';
 import type { PublishExecutorOptions } from './options';
 import { runPublish } from './run-publish';
@@ -30,11 +32,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-// Exit once the output is flushed: the engine may keep idle handles open (see build/child.ts).
-const exit = (code: number) => process.stdout.write('', () => process.exit(code));
-main().then(exit, (err: unknown) => {
-  process.stderr.write(
-    `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  exit(1);
-});
+runChildMain(main);
