@@ -246,7 +246,11 @@ export async function keyParts(
     base: base.identity,
     imports,
     overlayDirs: overlayDirDigests(layer),
-    binds: bindDigests(layer),
+    binds: bindDigests(layer, [
+      ctx.settings.stackerDir,
+      ctx.settings.rootsDir,
+      ctx.settings.ociDir,
+    ]),
     sourceDateEpoch: ctx.settings.sourceDateEpoch ?? null,
     settings:
       `${typesKey(outputTypes(ctx.settings))};gzip${ctx.settings.gzipLevel};` +

@@ -3,7 +3,7 @@
  * content a layer reads through such a bind counts in its cache key, as an import's does, so
  * a layer whose binds are all hashed is reused instead of being rebuilt on every build.
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { StackerError, wrapError } from '../errors';
 import type { Layer } from '../parse/types';
 import { hashText } from './hash';
@@ -30,12 +30,15 @@ export function hasUntrackedBinds(layer: Layer): boolean {
 
 /**
  * The content digest of every hashed bind of `layer`, in order, or undefined when it has none
- * (the keys of all other layers stay as they were). Fails with a StackerError located at the
- * bind when its source is missing or holds something that cannot be hashed.
+ * (the keys of all other layers stay as they were). `storage` (the stacker, roots and OCI
+ * dirs) is left out of a bound tree that holds it: `binds: [{source: ., hash: true}]` must not
+ * hash what the build itself writes. Fails with a StackerError located at the bind when its
+ * source is missing or holds something that cannot be hashed.
  */
-export function bindDigests(layer: Layer): BindDigest[] | undefined {
+export function bindDigests(layer: Layer, storage: string[] = []): BindDigest[] | undefined {
   const hashed = layer.binds.filter((b) => b.hash);
   if (hashed.length === 0) return undefined;
+  const skip = new Set(storage.filter((dir) => existsSync(dir)).map((dir) => realpathSync(dir)));
   return hashed.map((bind) => {
     const where = entryLocation(layer, 'binds', bind.pos);
     let root: string;
@@ -50,7 +53,7 @@ export function bindDigests(layer: Layer): BindDigest[] | undefined {
       );
     }
     try {
-      const tree = hashTree({ root });
+      const tree = hashTree({ root, skip });
       return {
         source: bind.source,
         digest: `sha256:${hashText(`${DIGEST_HEADER}\ncontent ${tree.hex}\n`)}`,

@@ -38,10 +38,17 @@ const LISTING_HEADER = 'nx-stacker tree v1';
  * (symlinks) or `-` (dirs). Owners, times, xattrs and hard links are not part of it: owners and
  * times differ between checkouts of the same sources. Symlinks are never followed.
  * Throws a StackerError for entries that cannot be imported (fifos, sockets, devices).
+ * Paths in `skip` (absolute, as `root` spells them) are left out with all they hold.
  */
-export function hashTree({ root }: { root: string }): TreeHash {
+export function hashTree({
+  root,
+  skip = new Set(),
+}: {
+  root: string;
+  skip?: ReadonlySet<string>;
+}): TreeHash {
   const entries: TreeEntry[] = [];
-  walk({ root, rel: '.', stat: lstatSync(root), entries });
+  walk({ root, rel: '.', stat: lstatSync(root), entries, skip });
   entries.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
   const lines = entries.map(listingLine);
   const hex = hashText(`${[LISTING_HEADER, ...lines].join('\n')}\n`);
@@ -49,7 +56,7 @@ export function hashTree({ root }: { root: string }): TreeHash {
 }
 
 // Adds the entry at `rel` and, for a dir, everything below it.
-function walk({ root, rel, stat, entries }: WalkArgs): void {
+function walk({ root, rel, stat, entries, skip }: WalkArgs): void {
   const abs = rel === '.' ? root : join(root, rel);
   const mode = stat.mode & 0o7777;
   if (stat.isSymbolicLink()) {
@@ -60,7 +67,8 @@ function walk({ root, rel, stat, entries }: WalkArgs): void {
     entries.push({ path: rel, type: 'dir', mode });
     for (const name of readdirSync(abs)) {
       const childRel = rel === '.' ? name : `${rel}/${name}`;
-      walk({ root, rel: childRel, stat: lstatSync(join(abs, name)), entries });
+      if (skip.has(join(abs, name))) continue;
+      walk({ root, rel: childRel, stat: lstatSync(join(abs, name)), entries, skip });
     }
   } else {
     throw unsupportedEntry({ path: abs, stat });
@@ -72,6 +80,7 @@ interface WalkArgs {
   rel: string;
   stat: Stats;
   entries: TreeEntry[];
+  skip: ReadonlySet<string>;
 }
 
 function listingLine(entry: TreeEntry): string {

@@ -117,6 +117,26 @@ ${await fromBusybox()}
   assert.equal(err.where.directive, 'binds');
 });
 
+test("a hashed bind of the project's own dir leaves out the build's storage dirs", async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'conf/app.conf': 'a=1\n',
+    'stacker.yaml': `
+l:
+${await fromBusybox()}
+  binds:
+    - {source: ., dest: /src, hash: true}
+  run: cp /src/conf/app.conf /app.conf
+`,
+  });
+  await buildIn(dir);
+  // The first build wrote .stacker, roots and oci under the bound dir: none of that counts.
+  assert.equal((await buildIn(dir)).summary.layers[0]?.status, 'reused');
+  writeFileSync(join(dir, 'conf/app.conf'), 'a=2\n');
+  assert.equal((await buildIn(dir)).summary.layers[0]?.status, 'built');
+});
+
 test("tar and scratch bases: tar content becomes the layer's own diff", async (t) => {
   if (!requireRoot(t)) return;
   const dir = tempDir(t);
