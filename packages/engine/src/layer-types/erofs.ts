@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MEDIA_TYPE_LAYER_EROFS_LZ4HC } from '../oci/types';
-import { probeTool, runTool, toolEnv } from './tools';
+import { helpOffers, runTool, toolEnv } from './tools';
 
 /** An uncompressed erofs layer (a mkfs.erofs without lz4hc). */
 export const MEDIA_TYPE_LAYER_EROFS = 'application/vnd.stacker.image.layer.erofs';
@@ -56,17 +56,13 @@ export function uuidFrom(seed: string | Buffer): string {
     .join('-');
 }
 
-/** Whether mkfs.erofs lists lz4hc among its compressors; asked once per PATH. */
-const lz4hcByPath = new Map<string, Promise<boolean>>();
-
+/** Whether mkfs.erofs lists lz4hc among its compressors. */
 function hasLz4hc(env: NodeJS.ProcessEnv): Promise<boolean> {
-  const key = env.PATH ?? '';
-  let known = lz4hcByPath.get(key);
-  if (!known) {
-    known = probeTool('mkfs.erofs', ['--help'], env, '--layer-type erofs').then((out) =>
-      /compressors[^\n]*lz4hc/i.test(out),
-    );
-    lz4hcByPath.set(key, known);
-  }
-  return known;
+  return helpOffers({
+    name: 'mkfs.erofs',
+    feature: 'lz4hc',
+    test: (help) => /compressors[^\n]*lz4hc/i.test(help),
+    env,
+    what: '--layer-type erofs',
+  });
 }

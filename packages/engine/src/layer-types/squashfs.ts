@@ -5,7 +5,7 @@
  * markers: the image is meant to be a lower dir of overlayfs directly, not a tar diff.
  */
 import { MEDIA_TYPE_LAYER_SQUASHFS_GZIP, MEDIA_TYPE_LAYER_SQUASHFS_ZSTD } from '../oci/types';
-import { probeTool, runTool, toolEnv } from './tools';
+import { helpOffers, runTool, toolEnv } from './tools';
 
 /**
  * Writes the squashfs image of `dir` to `out` (which must not exist) and returns its media
@@ -34,17 +34,13 @@ export async function makeSquashfs(args: {
   return zstd ? MEDIA_TYPE_LAYER_SQUASHFS_ZSTD : MEDIA_TYPE_LAYER_SQUASHFS_GZIP;
 }
 
-/** Whether mksquashfs mentions zstd in its help (stacker's test); asked once per PATH. */
-const zstdByPath = new Map<string, Promise<boolean>>();
-
+/** Whether mksquashfs mentions zstd in its help (stacker's test). */
 function hasZstd(env: NodeJS.ProcessEnv): Promise<boolean> {
-  const key = env.PATH ?? '';
-  let known = zstdByPath.get(key);
-  if (!known) {
-    known = probeTool('mksquashfs', ['--help'], env, '--layer-type squashfs').then((out) =>
-      out.includes('zstd'),
-    );
-    zstdByPath.set(key, known);
-  }
-  return known;
+  return helpOffers({
+    name: 'mksquashfs',
+    feature: 'zstd',
+    test: (help) => help.includes('zstd'),
+    env,
+    what: '--layer-type squashfs',
+  });
 }

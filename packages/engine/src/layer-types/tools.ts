@@ -120,3 +120,26 @@ export async function probeTool(
   });
   return String(result.all ?? '');
 }
+
+/** What `helpOffers` found, by tool, feature and PATH. */
+const offered = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether `name --help` shows that the tool offers `feature` (`test` reads the help text),
+ * asked once per tool, feature and PATH.
+ */
+export function helpOffers(args: {
+  name: string;
+  feature: string;
+  test: (help: string) => boolean;
+  env: NodeJS.ProcessEnv;
+  what: string;
+}): Promise<boolean> {
+  const key = `${args.name}\0${args.feature}\0${args.env.PATH ?? ''}`;
+  let known = offered.get(key);
+  if (!known) {
+    known = probeTool(args.name, ['--help'], args.env, args.what).then(args.test);
+    offered.set(key, known);
+  }
+  return known;
+}
