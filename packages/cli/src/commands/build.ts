@@ -35,6 +35,35 @@ export interface BuildFlags {
   'gzip-level'?: string;
 }
 
+/**
+ * The engine's build options that `build` and `recursive-build` flags set (everything but the
+ * files, the dirs and the logger).
+ */
+export function engineBuildFlags(flags: Omit<BuildFlags, 'stacker-file'>) {
+  return {
+    substitutions: flags.substitute,
+    substituteFile: flags['substitute-file'],
+    noCache: flags['no-cache'],
+    requireHash: flags['require-hash'],
+    orderOnly: flags['order-only'],
+    onRunFailure: onRunFailure(flags),
+    layerTypes: flags['layer-type'],
+    verity: !(flags['no-verity'] || flags['no-squashfs-verity']),
+    annotationsNamespace: flags['annotations-namespace'],
+    gzipLevel: gzipLevelFlag(flags['gzip-level']),
+  };
+}
+
+/** `--shell-fail` is `--on-run-failure=/bin/sh`; the two cannot disagree. */
+function onRunFailure(flags: Omit<BuildFlags, 'stacker-file'>): string | undefined {
+  const given = flags['on-run-failure'];
+  if (!flags['shell-fail']) return given;
+  if (given && given !== '/bin/sh') {
+    throw new StackerError(`--shell-fail is incompatible with --on-run-failure=${given}`);
+  }
+  return '/bin/sh';
+}
+
 /** `--gzip-level` as a number for the engine, which checks its range; undefined if not given. */
 export function gzipLevelFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -53,27 +82,10 @@ export async function buildCommand(args: {
   signal: AbortSignal;
 }): Promise<void> {
   const { flags } = args;
-  let onRunFailure = flags['on-run-failure'];
-  if (flags['shell-fail']) {
-    if (onRunFailure && onRunFailure !== '/bin/sh') {
-      throw new StackerError(`--shell-fail is incompatible with --on-run-failure=${onRunFailure}`);
-    }
-    onRunFailure = '/bin/sh';
-  }
-
   const summary = await build({
     stackerFiles: [flags['stacker-file']],
     ...args.dirs,
-    substitutions: flags.substitute,
-    substituteFile: flags['substitute-file'],
-    noCache: flags['no-cache'],
-    requireHash: flags['require-hash'],
-    orderOnly: flags['order-only'],
-    onRunFailure,
-    layerTypes: flags['layer-type'],
-    verity: !(flags['no-verity'] || flags['no-squashfs-verity']),
-    annotationsNamespace: flags['annotations-namespace'],
-    gzipLevel: gzipLevelFlag(flags['gzip-level']),
+    ...engineBuildFlags(flags),
     debug: args.debug,
     log: args.log,
     signal: args.signal,

@@ -1,12 +1,7 @@
-import {
-  build,
-  DEFAULT_STACKER_FILE_PATTERN,
-  findStackerFiles,
-  StackerError,
-} from '@nx-stacker/engine';
+import { build, DEFAULT_STACKER_FILE_PATTERN, findStackerFiles } from '@nx-stacker/engine';
 import { RECURSIVE_BUILD_USAGE } from '../usage';
 import { type CommandContext, parseCommandArgs, printedHelp, runCommand } from './args';
-import { type BuildFlags, buildOptions, gzipLevelFlag } from './build';
+import { type BuildFlags, buildOptions, engineBuildFlags } from './build';
 
 const { 'stacker-file': _stackerFile, ...commonBuildOptions } = buildOptions;
 
@@ -50,16 +45,7 @@ export function recursiveBuildCommand(ctx: CommandContext): Promise<number> {
     const summary = await build({
       stackerFiles: files,
       ...ctx.dirs,
-      substitutions: flags.substitute,
-      substituteFile: flags['substitute-file'],
-      noCache: flags['no-cache'],
-      requireHash: flags['require-hash'],
-      orderOnly: flags['order-only'],
-      onRunFailure: onRunFailure(flags),
-      layerTypes: flags['layer-type'],
-      verity: !(flags['no-verity'] || flags['no-squashfs-verity']),
-      annotationsNamespace: flags['annotations-namespace'],
-      gzipLevel: gzipLevelFlag(flags['gzip-level']),
+      ...engineBuildFlags(flags),
       debug: ctx.debug,
       log: ctx.log,
       signal: ctx.signal,
@@ -74,14 +60,4 @@ export function recursiveBuildCommand(ctx: CommandContext): Promise<number> {
     }
     return 0;
   });
-}
-
-/** `--shell-fail` is `--on-run-failure=/bin/sh`; the two cannot disagree. */
-function onRunFailure(flags: Flags): string | undefined {
-  const given = flags['on-run-failure'];
-  if (!flags['shell-fail']) return given;
-  if (given && given !== '/bin/sh') {
-    throw new StackerError(`--shell-fail is incompatible with --on-run-failure=${given}`);
-  }
-  return '/bin/sh';
 }
