@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { describe, test } from 'node:test';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
 import { cli } from './helpers';
 
 const COMMANDS = [
@@ -49,6 +51,25 @@ describe('usage', () => {
       assert.match(r.stderr, /^error: .*'--no-such-flag'/);
       const name = command === 'exec' ? 'chroot' : command;
       assert.match(r.stderr, new RegExp(`^ {3}nx-stacker ${name} `, 'm'));
+    });
+  }
+});
+
+describe('flags that cannot hold', () => {
+  // In an empty dir: nothing to build, so only the flags can fail.
+  const empty = mkdtempSync(join(tmpdir(), 'nx-stacker-flags-'));
+  after(() => rmSync(empty, { recursive: true, force: true }));
+  for (const command of ['build', 'recursive-build']) {
+    test(`${command}: --shell-fail with another --on-run-failure is refused`, () => {
+      const r = cli([command, '--shell-fail', '--on-run-failure', '/bin/bash'], empty);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /--shell-fail is incompatible with --on-run-failure=\/bin\/bash/);
+    });
+
+    test(`${command}: --gzip-level outside 1..9 is refused before anything is built`, () => {
+      const r = cli([command, '--gzip-level', '12'], empty);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /invalid gzip level 12: it is a whole number from 1 to 9/);
     });
   }
 });

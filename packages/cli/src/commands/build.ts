@@ -1,4 +1,4 @@
-import { build, type Logger, StackerError } from '@nx-stacker/engine';
+import { build, gzipLevelOf, type Logger, StackerError } from '@nx-stacker/engine';
 import type { Dirs } from '../globals';
 
 /** `build`'s flags, as stacker spells them. */
@@ -64,13 +64,13 @@ function onRunFailure(flags: Omit<BuildFlags, 'stacker-file'>): string | undefin
   return '/bin/sh';
 }
 
-/** `--gzip-level` as a number for the engine, which checks its range; undefined if not given. */
+/** `--gzip-level` as a number, checked as the engine checks it; undefined if not given. */
 export function gzipLevelFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) {
     throw new StackerError(`invalid --gzip-level ${value}: it is a whole number from 1 to 9`);
   }
-  return Number(value);
+  return gzipLevelOf(Number(value));
 }
 
 /** `nx-stacker build`: builds one stacker file (and its prerequisites). */

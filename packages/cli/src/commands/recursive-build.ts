@@ -28,6 +28,7 @@ export function recursiveBuildCommand(ctx: CommandContext): Promise<number> {
     const { values } = parseCommandArgs(ctx.argv, recursiveBuildOptions, RECURSIVE_BUILD_USAGE, 0);
     if (printedHelp(values, RECURSIVE_BUILD_USAGE)) return 0;
     const flags = values as unknown as Flags;
+    const engineFlags = engineBuildFlags(flags);
 
     const files = findStackerFiles({
       searchDir: flags['search-dir'],
@@ -45,7 +46,7 @@ export function recursiveBuildCommand(ctx: CommandContext): Promise<number> {
     const summary = await build({
       stackerFiles: files,
       ...ctx.dirs,
-      ...engineBuildFlags(flags),
+      ...engineFlags,
       debug: ctx.debug,
       log: ctx.log,
       signal: ctx.signal,
