@@ -15,15 +15,16 @@ export interface Credentials {
 /**
  * The auth files searched, in order, as containers/image (and so stacker) searches them:
  * `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
- * `~/.config/containers/auth.json`, then Docker's `~/.docker/config.json`.
+ * `$XDG_CONFIG_HOME/containers/auth.json` (default `~/.config`), then Docker's
+ * `config.json` in `$DOCKER_CONFIG` (default `~/.docker`).
  */
 export function authFilePaths(env: NodeJS.ProcessEnv): string[] {
   const home = env.HOME || homedir();
   const paths: string[] = [];
   if (env.REGISTRY_AUTH_FILE) paths.push(env.REGISTRY_AUTH_FILE);
   if (env.XDG_RUNTIME_DIR) paths.push(join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json'));
-  paths.push(join(home, '.config', 'containers', 'auth.json'));
-  paths.push(join(home, '.docker', 'config.json'));
+  paths.push(join(env.XDG_CONFIG_HOME || join(home, '.config'), 'containers', 'auth.json'));
+  paths.push(join(env.DOCKER_CONFIG || join(home, '.docker'), 'config.json'));
   return paths;
 }
 

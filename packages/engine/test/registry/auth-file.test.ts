@@ -33,6 +33,14 @@ test('auth files are searched in the containers order', (t) => {
   );
 });
 
+test('XDG_CONFIG_HOME and DOCKER_CONFIG move the per-user files', (t) => {
+  const h = home(t);
+  assert.deepEqual(authFilePaths({ HOME: h, XDG_CONFIG_HOME: '/cfg', DOCKER_CONFIG: '/dock' }), [
+    '/cfg/containers/auth.json',
+    '/dock/config.json',
+  ]);
+});
+
 test('the longest matching key wins, within the first file that matches', (t) => {
   const h = home(t);
   authJson(join(h, '.config/containers/auth.json'), {
