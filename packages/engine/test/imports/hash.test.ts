@@ -141,3 +141,19 @@ test('a symlink import is hashed through the link, as stacker does', async (t) =
 
   assert.equal(readlinkSync(join(staged.dir, 'link')), 'real');
 });
+
+test('a remembered file digest never outlives the bytes it was computed from', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'settled.conf');
+  writeFileSync(file, 'value=1\n');
+  // Only files not changed in the last two seconds are remembered (see hash.ts).
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  assert.equal(hashImport({ path: file }), sha256('value=1\n'));
+  assert.equal(hashImport({ path: file }), sha256('value=1\n'));
+
+  // Same size, rewritten at once: the change time moved, so the digest is computed anew.
+  writeFileSync(file, 'value=2\n');
+  assert.equal(hashImport({ path: file }), sha256('value=2\n'));
+  writeFileSync(file, 'value=1\n');
+  assert.equal(hashImport({ path: file }), sha256('value=1\n'));
+});
