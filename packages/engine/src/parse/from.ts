@@ -9,7 +9,7 @@ import { boolValue, expectMap, suggest, textValue } from './values';
 import { fail, mapEntries, type NodeContext, posOf, type YamlNode } from './yaml';
 
 export const BASE_TYPES: readonly BaseType[] = ['docker', 'oci', 'tar', 'built', 'scratch'];
-const FROM_KEYS = ['type', 'url', 'tag', 'insecure'];
+export const FROM_KEYS = ['type', 'url', 'tag', 'insecure'];
 
 /**
  * Reads `from` (undefined when the directive is absent or empty). Relative local paths of

@@ -20,7 +20,7 @@ import {
   type YamlNode,
 } from './yaml';
 
-const IMPORT_KEYS = ['path', 'hash', 'dest', 'mode', 'uid', 'gid'];
+export const IMPORT_KEYS = ['path', 'hash', 'dest', 'mode', 'uid', 'gid'];
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 
 /**
