@@ -1,6 +1,14 @@
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProcessAlive } from '../util/process';
+import { isProcessAlive, processStartTime } from '../util/process';
 
 /** A held lock; release it exactly once. */
 export interface Lock {
@@ -11,12 +19,11 @@ export interface Lock {
  * Takes an exclusive lock named by `path`, shared by every process on this machine that
  * uses the same path, waiting while another live process holds it.
  *
- * The lock is a file created with O_EXCL holding the owner's pid. A lock whose owner is no
- * longer alive (killed with SIGKILL, say) is taken over, so a crash never blocks later builds.
- * `onWait` is told once, with the owner's pid, when we have to wait.
- *
- * FIXME: a pid reused by an unrelated process after a crash keeps the lock held until that
- * process exits; flock(2) would not have this problem but Node cannot call it.
+ * The lock is a file created with O_EXCL holding the owner's pid and start time. A lock whose
+ * owner is no longer alive (killed with SIGKILL, say) is taken over, so a crash never blocks
+ * later builds; so is one whose pid now belongs to another process, which the start time
+ * tells (flock(2) would need neither, but Node cannot call it). `onWait` is told once, with
+ * the owner's pid, when we have to wait.
  */
 export async function acquireLock(
   path: string,
@@ -27,12 +34,12 @@ export async function acquireLock(
     if (tryCreate(path)) return { release: () => rmSync(path, { force: true }) };
 
     const owner = readOwner(path);
-    if (owner !== undefined && !isProcessAlive(owner)) {
+    if (owner !== undefined && !ownerAlive(owner)) {
       breakStaleLock(path, owner);
       continue;
     }
     if (!told && owner !== undefined) {
-      opts.onWait?.(owner);
+      opts.onWait?.(owner.pid);
       told = true;
     }
     opts.signal?.throwIfAborted();
@@ -54,10 +61,22 @@ export async function withLock<T>(
   }
 }
 
+/** Who holds a lock: a pid, and its start time unless an older version wrote the lock. */
+interface Owner {
+  pid: number;
+  start?: string;
+}
+
+function ownerAlive(owner: Owner): boolean {
+  if (owner.start === undefined) return isProcessAlive(owner.pid);
+  return processStartTime(owner.pid) === owner.start;
+}
+
 function tryCreate(path: string): boolean {
   try {
     const fd = openSync(path, 'wx', 0o644);
-    writeSync(fd, `${process.pid}\n`);
+    const start = processStartTime(process.pid);
+    writeSync(fd, start ? `${process.pid} ${start}\n` : `${process.pid}\n`);
     closeSync(fd);
     return true;
   } catch (err) {
@@ -66,10 +85,12 @@ function tryCreate(path: string): boolean {
   }
 }
 
-function readOwner(path: string): number | undefined {
+function readOwner(path: string): Owner | undefined {
   try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    return Number.isFinite(pid) && pid > 0 ? pid : undefined;
+    const [pidText, start] = readFileSync(path, 'utf8').trim().split(' ');
+    const pid = Number.parseInt(pidText ?? '', 10);
+    if (!Number.isFinite(pid) || pid <= 0) return undefined;
+    return start ? { pid, start } : { pid };
   } catch {
     // Released between our create attempt and this read, or still being written.
     return undefined;
@@ -80,21 +101,22 @@ function readOwner(path: string): number | undefined {
  * Removes a dead owner's lock. Renaming it aside first means two processes breaking the
  * same stale lock cannot both delete a fresh lock taken meanwhile by a third.
  */
-function breakStaleLock(path: string, owner: number): void {
+function breakStaleLock(path: string, owner: Owner): void {
   const aside = `${path}.stale-${process.pid}`;
   try {
     renameSync(path, aside);
   } catch {
     return;
   }
-  if (readOwner(aside) === owner) {
-    rmSync(aside, { force: true });
-  } else {
-    // Someone else's fresh lock: put it back if the name is still free.
+  const moved = readOwner(aside);
+  if (moved?.pid !== owner.pid || moved.start !== owner.start) {
+    // Someone else's fresh lock: put it back if the name is still free (a link, unlike a
+    // rename, never replaces a lock taken meanwhile).
     try {
-      renameSync(aside, path);
+      linkSync(aside, path);
     } catch {
-      rmSync(aside, { force: true });
+      // Taken again meanwhile: that lock stands, this one was superseded.
     }
   }
+  rmSync(aside, { force: true });
 }
