@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { otherActiveProcesses } from '../build/activity';
 import { StackerError } from '../errors';
-import { isProcessAlive } from '../util/process';
 
 /**
  * Fails when another live process registered itself as using these dirs (a build, a
@@ -9,13 +8,7 @@ import { isProcessAlive } from '../util/process';
  * its lock on the stacker dir.
  */
 export function assertNoOtherUser(stackerDir: string, command: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(join(stackerDir, 'builds'));
-  } catch {
-    return;
-  }
-  const pid = names.map(Number).find((p) => p !== process.pid && isProcessAlive(p));
+  const pid = otherActiveProcesses(stackerDir)[0];
   if (pid === undefined) return;
   throw new StackerError(
     `couldn't ${command}: process ${pid} (${commandLine(pid)}) is using ${stackerDir}`,

@@ -8,7 +8,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProcessAlive, processStartTime } from '../util/process';
+import { processStartTime, recordedProcessAlive } from '../util/process';
 
 /** A held lock; release it exactly once. */
 export interface Lock {
@@ -68,8 +68,7 @@ interface Owner {
 }
 
 function ownerAlive(owner: Owner): boolean {
-  if (owner.start === undefined) return isProcessAlive(owner.pid);
-  return processStartTime(owner.pid) === owner.start;
+  return recordedProcessAlive(owner.pid, owner.start);
 }
 
 function tryCreate(path: string): boolean {

@@ -25,3 +25,12 @@ export function processStartTime(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Whether the process that recorded itself as `pid` (with its start time `start`, when it
+ * wrote one) still runs: a reused pid belongs to a process with another start time.
+ */
+export function recordedProcessAlive(pid: number, start: string | undefined): boolean {
+  if (!start) return isProcessAlive(pid);
+  return processStartTime(pid) === start;
+}
