@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { StackerError } from '../errors';
-import { isProcessAlive } from '../util/process';
+import { ownerTagAlive } from '../util/process';
 import { isDigest } from './digest';
 import type { OciLayout } from './layout';
 import {
@@ -94,7 +94,7 @@ async function readOrStop(layout: OciLayout, descriptor: Descriptor): Promise<un
   }
 }
 
-/** Temp blob names carry the writer's pid (`.tmp-<pid>-<random>`). */
+/** Temp blob names carry their writer (`.tmp-<pid>.<start>-<random>`, see ownerTag). */
 function writerAlive(name: string): boolean {
-  return isProcessAlive(Number.parseInt(name.slice(TEMP_BLOB_PREFIX.length), 10));
+  return ownerTagAlive(name.slice(TEMP_BLOB_PREFIX.length).split('-')[0] ?? '');
 }

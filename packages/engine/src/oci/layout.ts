@@ -15,6 +15,7 @@ import { StackerError } from '../errors';
 import type { Logger } from '../log';
 import { withLock } from '../storage/lock';
 import { errnoCode, fsyncDir, isDiskFull } from '../util/fs';
+import { ownerTag } from '../util/process';
 import { digestHex, sha256Digest } from './digest';
 import { collectGarbage, type GcResult, TEMP_BLOB_PREFIX } from './gc';
 import {
@@ -96,7 +97,7 @@ export class OciLayout {
    * the same filesystem makes the final rename atomic.
    */
   tempBlobPath(): string {
-    const name = `${TEMP_BLOB_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`;
+    const name = `${TEMP_BLOB_PREFIX}${ownerTag()}-${randomBytes(8).toString('hex')}`;
     return join(this.dir, 'blobs', 'sha256', name);
   }
 

@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { registerBuild } from '../build/activity';
 import { StackerError, wrapError } from '../errors';
 import { Roots } from '../storage/roots';
-import { isProcessAlive } from '../util/process';
+import { OWNER_TAG, ownerTag, ownerTagAlive } from '../util/process';
 import type { BuiltLayer } from './built-layer';
 
 /** Prefix of temporary snapshot dirs in the roots dir (stacker's name for them). */
 export const SNAPSHOT_PREFIX = 'temp-snapshot-';
+
+/** `temp-snapshot-<layer>-<owner>-<random>`: the owner tag is what matters (see ownerTag). */
+const OWNED_SNAPSHOT = new RegExp(`-(${OWNER_TAG})-[0-9a-f]+$`);
 
 /** A writable view of a built layer: its image layers as lowers, an empty upper dir. */
 export interface Snapshot {
@@ -39,7 +42,7 @@ export async function withTemporarySnapshot<T>(
   const safeName = layer.name.replace(/[^A-Za-z0-9._-]/g, '_');
   const dir = join(
     opts.rootsDir,
-    `${SNAPSHOT_PREFIX}${safeName}-${process.pid}-${randomBytes(4).toString('hex')}`,
+    `${SNAPSHOT_PREFIX}${safeName}-${ownerTag()}-${randomBytes(4).toString('hex')}`,
   );
 
   try {
@@ -87,8 +90,8 @@ export function removeStaleSnapshots(rootsDir: string): string[] {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const match = name.startsWith(SNAPSHOT_PREFIX) && /-(\d+)-[0-9a-f]+$/.exec(name);
-    if (!match || isProcessAlive(Number(match[1]))) continue;
+    const match = name.startsWith(SNAPSHOT_PREFIX) && OWNED_SNAPSHOT.exec(name);
+    if (!match || ownerTagAlive(match[1] as string)) continue;
     rmSync(join(rootsDir, name), { recursive: true, force: true });
     removed.push(join(rootsDir, name));
   }

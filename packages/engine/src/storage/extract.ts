@@ -8,6 +8,7 @@ import { kindOfMediaType, type LayerKind } from '../layer-types/types';
 import { unpackImageLayer } from '../layer-types/unpack';
 import type { Logger } from '../log';
 import { errnoCode } from '../util/fs';
+import { ownerTag } from '../util/process';
 import { readBlob } from './blob-reader';
 import { TarReader } from './extract-tar-reader';
 import { LayerWriter } from './extract-writer';
@@ -62,7 +63,7 @@ export async function extractLayer(opts: ExtractOptions): Promise<ExtractResult>
   if (hasContent(target)) return { extracted: false };
 
   const started = Date.now();
-  const tmp = `${target}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const tmp = `${target}.tmp-${ownerTag()}-${randomBytes(6).toString('hex')}`;
   // A parent made here is private: a partial layer is not for other users to look into.
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   await mkdir(tmp, { mode: 0o755 });

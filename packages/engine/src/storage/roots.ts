@@ -13,14 +13,14 @@ import { join } from 'node:path';
 import { StackerError } from '../errors';
 import type { Descriptor, ImageManifest } from '../oci/types';
 import { errnoCode, writeFileAtomic } from '../util/fs';
-import { isProcessAlive } from '../util/process';
+import { OWNER_TAG, ownerTagAlive } from '../util/process';
 import { extractLayer, removeTree } from './extract';
 
 /** Mode of the dirs holding layer content: only the owner (root) may enter them. */
 const PRIVATE = 0o700;
 
 /** An extraction's temp dir next to its target, `overlay.tmp-<pid>-<random>` (extractLayer). */
-const EXTRACT_TEMP = /^overlay\.tmp-(\d+)-/;
+const EXTRACT_TEMP = new RegExp(`^overlay\\.tmp-(${OWNER_TAG})-`);
 
 /** `sha256:<hex>` -> `sha256_<hex>`: `:` separates overlay lower dirs, so it cannot appear. */
 export function digestDirName(digest: string): string {
@@ -168,7 +168,7 @@ export class Roots {
   }
 
   /**
-   * Removes what builds killed while extracting a layer left: `sha256_<hex>/overlay.tmp-<pid>-…`
+   * Removes what builds killed while extracting a layer left: `sha256_<hex>/overlay.tmp-<owner>-…`
    * dirs whose process is gone. Temp dirs of live processes are left to them.
    */
   async removeStaleTemps(): Promise<string[]> {
@@ -177,7 +177,7 @@ export class Roots {
       if (!name.startsWith('sha256_')) continue;
       for (const entry of readdirOrEmpty(join(this.dir, name))) {
         const match = EXTRACT_TEMP.exec(entry);
-        if (!match || isProcessAlive(Number(match[1]))) continue;
+        if (!match || ownerTagAlive(match[1] as string)) continue;
         await removeTree(join(this.dir, name, entry));
         removed.push(join(name, entry));
       }

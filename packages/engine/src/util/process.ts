@@ -34,3 +34,22 @@ export function recordedProcessAlive(pid: number, start: string | undefined): bo
   if (!start) return isProcessAlive(pid);
   return processStartTime(pid) === start;
 }
+
+/**
+ * This process as the names of its temporary files and dirs carry it: `<pid>.<start time>`,
+ * so that a leftover of a killed process is recognised as such even once its pid is reused.
+ */
+export function ownerTag(): string {
+  ownTag ??= `${process.pid}.${processStartTime(process.pid) ?? '0'}`;
+  return ownTag;
+}
+let ownTag: string | undefined;
+
+/** A regular expression source matching a tag of `ownerTag` or a bare pid (older names). */
+export const OWNER_TAG = '\\d+(?:\\.\\d+)?';
+
+/** Whether the process a temporary name's tag (`<pid>.<start>`, or a bare `<pid>`) names runs. */
+export function ownerTagAlive(tag: string): boolean {
+  const [pid, start] = tag.split('.');
+  return recordedProcessAlive(Number(pid), start === '0' ? undefined : start);
+}

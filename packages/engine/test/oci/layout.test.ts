@@ -14,6 +14,7 @@ import {
   MEDIA_TYPE_LAYER_TAR,
   MEDIA_TYPE_MANIFEST,
 } from '../../src/oci/types';
+import { ownerTag } from '../../src/util/process';
 import { sha256, tempDir } from '../pack/helpers';
 
 const worker = join(__dirname, 'worker.ts');
@@ -241,6 +242,11 @@ test('gc removes what no tag reaches and keeps the rest', async (t) => {
   const orphan = await writeImage(layout, 'orphan');
   const deadWriter = join(dir, 'blobs', 'sha256', `.tmp-${spawnSync('true').pid}-abc`);
   writeFileSync(deadWriter, 'partial');
+  // A writer whose pid now names another process (our parent, which did not start at tick 1).
+  const reusedPid = join(dir, 'blobs', 'sha256', `.tmp-${process.ppid}.1-abc`);
+  writeFileSync(reusedPid, 'partial');
+  const liveWriter = join(dir, 'blobs', 'sha256', `.tmp-${ownerTag()}-abc`);
+  writeFileSync(liveWriter, 'being written');
   const past = new Date(Date.now() - 60_000);
   for (const name of readdirSync(join(dir, 'blobs', 'sha256'))) {
     utimesSync(join(dir, 'blobs', 'sha256', name), past, past);
@@ -253,6 +259,8 @@ test('gc removes what no tag reaches and keeps the rest', async (t) => {
   assert.ok(result.removed.includes(orphan.layer));
   assert.equal(layout.hasBlob(orphan.layer), false);
   assert.equal(existsSync(deadWriter), false);
+  assert.equal(existsSync(reusedPid), false);
+  assert.equal(existsSync(liveWriter), true);
   for (const digest of [
     tagged.manifest.digest,
     tagged.layer,
