@@ -28,11 +28,14 @@ export function processStartTime(pid: number): string | undefined {
 
 /**
  * Whether the process that recorded itself as `pid` (with its start time `start`, when it
- * wrote one) still runs: a reused pid belongs to a process with another start time.
+ * wrote one) still runs: a reused pid belongs to a process with another start time. A process
+ * whose /proc entry we cannot read (another user's, under `hidepid`) but that exists counts as
+ * running: better a lock waited for than one broken.
  */
 export function recordedProcessAlive(pid: number, start: string | undefined): boolean {
-  if (!start) return isProcessAlive(pid);
-  return processStartTime(pid) === start;
+  const now = start ? processStartTime(pid) : undefined;
+  if (now === undefined) return isProcessAlive(pid);
+  return now === start;
 }
 
 /**
