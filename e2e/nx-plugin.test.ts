@@ -246,6 +246,25 @@ describe('nx-stacker in an Nx workspace', () => {
     assert.equal(ws.nx(['run', 'other:build']).status, 0);
   });
 
+  test('a layer whose bind is hashed is cached, and rebuilt when the bound files change', (t) => {
+    if (skip || !requireRoot(t)) return;
+    ws.write('bound/src/app.conf', 'v=1\n');
+    ws.write(
+      'bound/stacker.yaml',
+      `${OTHER.replace('other:', 'bound:')}  binds:\n    - {source: src, dest: /src, hash: true}\n`.replace(
+        'echo other > /other.txt',
+        'cp /src/app.conf /app.conf',
+      ),
+    );
+    assert.deepEqual(tasksRun(ws.nxOk(['run', 'bound:build'])), ['bound:bound', 'bound:build']);
+    const again = taskResults(ws.nxOk(['run', 'bound:build']));
+    assert.equal(again.get('bound:bound'), 'local cache');
+    ws.write('bound/src/app.conf', 'v=2\n');
+    const changed = ws.nxOk(['run', 'bound:build']);
+    assert.deepEqual(tasksRun(changed), ['bound:bound', 'bound:build']);
+    assert.match(changed, /bound: building \(content of bind .*bound\/src changed\)/);
+  });
+
   test('layerTypes in the plugin options add squashfs images next to the tar ones', (t) => {
     if (skip || !requireRoot(t)) return;
     ws.write('nx.json', {
