@@ -265,6 +265,18 @@ describe('nx-stacker in an Nx workspace', () => {
     assert.match(changed, /bound: building \(content of bind .*bound\/src changed\)/);
   });
 
+  test('NX_STACKER_NO_CACHE=1 with --skip-nx-cache rebuilds each layer once', (t) => {
+    if (skip || !requireRoot(t)) return;
+    const rerun = ws.nxOk(['run', 'app:build', '--skip-nx-cache']);
+    assert.doesNotMatch(rerun, /: building \(/, 'without it the engine reuses its results');
+
+    const fresh = ws.nxOk(['run', 'app:build', '--skip-nx-cache'], { NX_STACKER_NO_CACHE: '1' });
+    for (const layer of ['base', 'mid', 'top', 'side']) {
+      const lines = fresh.match(new RegExp(`^${layer}: building \\(--no-cache given\\)`, 'gm'));
+      assert.equal(lines?.length, 1, `${layer} rebuilt once:\n${fresh}`);
+    }
+  });
+
   test('layerTypes in the plugin options add squashfs images next to the tar ones', (t) => {
     if (skip || !requireRoot(t)) return;
     ws.write('nx.json', {

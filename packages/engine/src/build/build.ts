@@ -75,6 +75,7 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
       ...dirs,
       sourceDateEpoch: sde,
       noCache: opts.noCache ?? false,
+      noCacheOnly: opts.noCache && opts.layers ? new Set(opts.layers) : undefined,
       debug: opts.debug ?? false,
       onRunFailure: opts.onRunFailure,
       annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',

@@ -14,6 +14,8 @@ export interface BuildSettings {
   ociDir: string;
   sourceDateEpoch?: number;
   noCache: boolean;
+  /** With `noCache`, the only layers it applies to (`BuildOptions.layers`); else all. */
+  noCacheOnly?: ReadonlySet<string>;
   debug: boolean;
   onRunFailure?: string;
   annotationsNamespace: string;

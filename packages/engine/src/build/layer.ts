@@ -107,6 +107,12 @@ function outcomeLine(ctx: BuildContext, message: string): void {
   else ctx.log.info(message);
 }
 
+/** Whether `--no-cache` applies to this layer (see BuildOptions.noCache). */
+function ignoresCache(ctx: BuildContext, layer: Layer): boolean {
+  const only = ctx.settings.noCacheOnly;
+  return ctx.settings.noCache && (only === undefined || only.has(layer.name));
+}
+
 /** The cache entry to reuse, or why there is none. */
 async function findReusable(
   ctx: BuildContext,
@@ -114,7 +120,7 @@ async function findReusable(
   key: string,
   parts: KeyParts,
 ): Promise<{ entry?: CacheEntry; reason: string }> {
-  if (ctx.settings.noCache) return { reason: '--no-cache given' };
+  if (ignoresCache(ctx, layer)) return { reason: '--no-cache given' };
   if (hasUntrackedBinds(layer)) {
     return { reason: "layer has binds, whose content is not tracked (see 'hash: true')" };
   }
@@ -138,7 +144,7 @@ async function restore(
   parts: KeyParts,
   base: Base,
 ): Promise<{ entry: CacheEntry; from: string } | undefined> {
-  if (ctx.settings.noCache || hasUntrackedBinds(layer) || ctx.exports.length === 0)
+  if (ignoresCache(ctx, layer) || hasUntrackedBinds(layer) || ctx.exports.length === 0)
     return undefined;
   const found = await restoreExport({
     key,

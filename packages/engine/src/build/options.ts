@@ -17,7 +17,10 @@ export interface BuildOptions {
   substitutions?: string[];
   /** `--substitute-file`: a YAML map of substitutions. */
   substituteFile?: string;
-  /** Rebuild every layer instead of reusing cached ones. */
+  /**
+   * Rebuild instead of reusing cached results: every layer or, with `layers`, just those
+   * (the layers they are built on are still reused or restored).
+   */
   noCache?: boolean;
   /** Remote imports must carry a `hash`. */
   requireHash?: boolean;

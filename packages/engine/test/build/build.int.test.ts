@@ -186,6 +186,23 @@ test('changing a layer definition rebuilds it and says why; --no-cache rebuilds 
   assert.match(again.log.text(), /--no-cache/);
 });
 
+test('--no-cache with layers rebuilds just those; what they are built on is reused', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  await threeLayerProject(dir);
+  await buildIn(dir);
+  const { summary, log } = await buildIn(dir, { noCache: true, layers: ['final'] });
+  assert.deepEqual(
+    summary.layers.map((l) => [l.name, l.status]),
+    [
+      ['base', 'reused'],
+      ['app', 'reused'],
+      ['final', 'built'],
+    ],
+  );
+  assert.match(log.text(), /final: building \(--no-cache given\)/);
+});
+
 test('two builds in different directories give identical manifest digests', async (t) => {
   if (!requireRoot(t)) return;
   const one = tempDir(t);

@@ -48,6 +48,14 @@ export async function runBuild(args: {
   }
 }
 
+/**
+ * Set to 1 (with `--skip-nx-cache`, so that Nx runs the tasks) to rebuild each layer task's
+ * layer instead of reusing the engine's cached result: for run scripts that fetch packages,
+ * to pick up what changed upstream. The CLI's `--no-cache`, a task at a time.
+ */
+export const NO_CACHE_ENV = 'NX_STACKER_NO_CACHE';
+const NO_CACHE_VALUES = new Set(['1', 'true']);
+
 /** One run of the executor, resolved: the file, its analysis and where things go. */
 interface Task {
   workspaceRoot: string;
@@ -103,6 +111,8 @@ async function buildLayers(
       layerTypes: task.options.layerTypes,
       verity: task.options.verity,
       gzipLevel: task.options.gzipLevel,
+      // Only the layers of this task: their ancestors are other tasks' business.
+      noCache: NO_CACHE_VALUES.has(process.env[NO_CACHE_ENV] ?? ''),
       layers,
       layerStores: task.stores,
       reportsOutcomes: true,
