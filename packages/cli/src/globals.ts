@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StackerError } from '@nx-stacker/engine';
-import { parse } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 
 /** stacker's global flags, before the command name. */
 export const globalOptions = {
@@ -35,6 +35,8 @@ export interface GlobalFlags {
   'log-file'?: string;
   'log-timestamp'?: boolean;
   'storage-type'?: string;
+  progress?: boolean;
+  'no-progress'?: boolean;
   'internal-userns'?: boolean;
 }
 
@@ -43,6 +45,8 @@ export interface Dirs {
   stackerDir: string;
   ociDir: string;
   rootsDir: string;
+  /** `--work-dir` (or the config file's), absolute: the value of `${{STACKER_WORK_DIR}}`. */
+  workDir?: string;
 }
 
 /**
@@ -62,6 +66,7 @@ export function resolveDirs(flags: GlobalFlags, cwd: string): Dirs {
     stackerDir: pick(flags['stacker-dir'], conf.stacker_dir, '.stacker'),
     ociDir: pick(flags['oci-dir'], conf.oci_dir, 'oci'),
     rootsDir: pick(flags['roots-dir'], conf.rootfs_dir, 'roots'),
+    workDir: workDir === undefined ? undefined : resolve(cwd, workDir),
   };
 }
 
@@ -72,7 +77,13 @@ interface ConfigFile {
   rootfs_dir?: string;
 }
 
-/** Reads stacker's conf.yaml; a missing or unreadable file counts as empty, bad YAML fails. */
+const CONFIG_KEYS = ['work_dir', 'stacker_dir', 'oci_dir', 'rootfs_dir'] as const;
+
+/**
+ * Reads stacker's conf.yaml; a missing or unreadable file counts as empty, bad YAML or a
+ * value of the wrong type fails with the file and line. Other keys are ignored, as stacker
+ * ignores them.
+ */
 function readConfig(path: string | undefined): ConfigFile {
   const configHome = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
   const file = path ?? join(configHome, 'stacker', 'conf.yaml');
@@ -82,11 +93,36 @@ function readConfig(path: string | undefined): ConfigFile {
   } catch {
     return {};
   }
-  try {
-    return (parse(text) as ConfigFile | null) ?? {};
-  } catch (err) {
-    throw new StackerError(`couldn't parse config file: ${(err as Error).message}`, {
-      file,
-    });
+  const hint = `conf.yaml is a map with the keys ${CONFIG_KEYS.join(', ')}, each a path`;
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const at = (node: { range?: [number, number, number] | null }) => {
+    if (!node.range) return { file };
+    const pos = lines.linePos(node.range[0]);
+    return { file, line: pos.line, column: pos.col };
+  };
+  const problem = doc.errors[0];
+  if (problem) {
+    const [line, column] = [problem.linePos?.[0].line, problem.linePos?.[0].col];
+    throw new StackerError(
+      `couldn't parse config file: ${problem.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
+      { file, line, column },
+      hint,
+    );
   }
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return {};
+  if (!isMap(root)) {
+    throw new StackerError('config file is not a map', at(root), hint);
+  }
+  const conf: ConfigFile = {};
+  for (const key of CONFIG_KEYS) {
+    const node = root.get(key, true);
+    if (node === undefined || (isScalar(node) && node.value === null)) continue;
+    if (!isScalar(node) || typeof node.value !== 'string') {
+      throw new StackerError(`config file: '${key}' must be a path`, at(node), hint);
+    }
+    conf[key] = node.value;
+  }
+  return conf;
 }

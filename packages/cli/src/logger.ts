@@ -1,5 +1,5 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
-import type { Logger } from '@nx-stacker/engine';
+import { type Logger, StackerError } from '@nx-stacker/engine';
 import chalk from 'chalk';
 
 export interface LoggerOptions {
@@ -9,15 +9,18 @@ export interface LoggerOptions {
   logFile?: string;
   /** `--log-timestamp`: prefix each message with an RFC 3339 time. */
   timestamps: boolean;
+  /** `--progress` / `--no-progress`: download progress lines; by default they are shown. */
+  progress?: boolean;
 }
 
 /**
  * The CLI's logger: messages on stderr (as stacker writes them), the output of `run` steps on
- * stdout. Colour only when stderr is a terminal.
+ * stdout, even with `--quiet` (stacker copies a container's output whatever the log level, so
+ * a failing step shows why). Colour only when stderr is a terminal.
  */
 export function cliLogger(opts: LoggerOptions): Logger {
   const color = opts.logFile === undefined && process.stderr.isTTY;
-  if (opts.logFile) writeFileSync(opts.logFile, '');
+  if (opts.logFile) createLogFile(opts.logFile);
   const write = (text: string) => {
     const line = `${opts.timestamps ? `${new Date().toISOString()} ` : ''}${text}\n`;
     if (opts.logFile) appendFileSync(opts.logFile, line);
@@ -36,7 +39,26 @@ export function cliLogger(opts: LoggerOptions): Logger {
       if (opts.debug) write(paint(chalk.dim, m));
     },
     output: (chunk) => {
-      if (!opts.quiet) process.stdout.write(chunk);
+      process.stdout.write(chunk);
+    },
+    progress: (m) => {
+      if (!opts.quiet && opts.progress !== false) write(m);
     },
   };
+}
+
+function createLogFile(path: string): void {
+  try {
+    writeFileSync(path, '');
+  } catch (err) {
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such directory'
+        : (err as Error).message;
+    throw new StackerError(
+      `couldn't create --log-file ${path}: ${reason}`,
+      {},
+      'give --log-file a path in a directory that exists and that you can write to',
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
+  checkStorageDirs,
   checkStorageOwner,
   ENGINE_VERSION,
   isStackerError,
@@ -64,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       quiet: globals.quiet ?? false,
       logFile: globals['log-file'],
       timestamps: globals['log-timestamp'] ?? false,
+      progress: globals['no-progress'] ? false : undefined,
     });
     log.debug(`version: ${ENGINE_VERSION}`);
     setRunnerWarningHandler((message) => log.warn(message));
@@ -114,6 +116,7 @@ async function inUserNamespace(args: {
   }
 
   const dirs = resolveDirs(args.globals, process.cwd());
+  checkStorageDirs(dirs);
   if (WRITING_COMMANDS.has(args.command)) checkStorageOwner([dirs.stackerDir, dirs.rootsDir]);
   if (!needsUserNamespace()) return undefined;
   const self = [process.execPath, ...process.execArgv, process.argv[1] as string];

@@ -30,6 +30,8 @@ GLOBAL OPTIONS:
    --log-file value     log messages to this file instead of stderr
    --log-timestamp      prefix each log message with a timestamp
    --storage-type value storage type (only "overlay")
+   --progress           show download progress lines (the default)
+   --no-progress        hide download progress lines
    --help, -h           show help
    --version, -v        print the version
 `;

@@ -69,6 +69,27 @@ test("build writes stacker's default dirs so umoci can unpack oci:<layer>", asyn
   assert.match(again.stderr, /done: 0 built, 2 reused/);
 });
 
+test('-q keeps the output of run steps but no progress messages', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'stacker.yaml': `
+failing:
+  from:
+    type: oci
+    url: ${await busyboxLayout()}:busybox
+  run: |
+    echo "apt said: no such package"
+    exit 3
+`,
+  });
+  const r = runCli(['-q', 'build'], dir);
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /apt said: no such package/, 'why the step failed is shown');
+  assert.doesNotMatch(r.stderr, /building \(/, 'no progress messages');
+  assert.match(r.stderr, /^error: .*failing/m);
+});
+
 test('--order-only prints the build order and builds nothing', async (t) => {
   const dir = tempDir(t);
   await project(dir);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -114,6 +114,23 @@ test('publish refuses a username without a password, and a missing --url', (t) =
   const nourl = runCli(['publish', '--tag', 'a'], dir);
   assert.equal(nourl.status, 1);
   assert.match(nourl.stderr, /--url is a mandatory argument for publishing/);
+});
+
+test('publish refuses a bad --url or --tag before it writes anything', (t) => {
+  const dir = tempDir(t);
+  const url = runCli(['publish', '--url', 'docker://127.0.0.1:1/Bad NS', '--tag', 'a'], dir);
+  assert.equal(url.status, 1);
+  assert.match(
+    url.stderr,
+    /invalid --url docker:\/\/127\.0\.0\.1:1\/Bad NS: repository 'Bad NS\/layer'/,
+  );
+
+  for (const dest of ['docker://r/x', `oci:${dir}/pub`]) {
+    const tag = runCli(['publish', '--url', dest, '--tag', 'bad tag!'], dir);
+    assert.equal(tag.status, 1, dest);
+    assert.match(tag.stderr, /invalid --tag "bad tag!"/);
+  }
+  assert.ok(!existsSync(join(dir, 'pub')), 'no layout created');
 });
 
 test('--gzip-level 1 packs bigger blobs; publish finds the level the build used', async (t) => {

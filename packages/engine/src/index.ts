@@ -7,7 +7,7 @@ export { writeBusyboxImage } from './bases/busybox';
 export { type BuildSummary, build } from './build/build';
 export type { LayerOutcome } from './build/context';
 export { findExports, type LayerExport } from './build/export';
-export { type BuildOptions, gzipLevelOf } from './build/options';
+export { type BuildOptions, checkStorageDirs, gzipLevelOf } from './build/options';
 export { CACHE_VERSION, definitionHash } from './cache/key';
 export { resultManifests } from './cache/store';
 export { type CheckItem, checkHost, formatHostCheck, type HostCheck } from './check/check';

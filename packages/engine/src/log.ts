@@ -11,6 +11,8 @@ export interface Logger {
   debug(message: string): void;
   /** Output of a `run:` step, passed through as it arrives. */
   output(chunk: Buffer): void;
+  /** A progress line of a long download; `info` takes them when this is missing. */
+  progress?(message: string): void;
 }
 
 /** A logger that drops everything; for tests and callers that do not care. */

@@ -143,6 +143,14 @@ async function ociBase(layer: Layer, url: string, where: Location): Promise<Base
       );
     },
   );
+  const missing = image.manifest.layers.find((l) => !layout.hasBlob(l.digest));
+  if (missing) {
+    throw new StackerError(
+      `image ${tag} in ${dir} is incomplete: layer blob ${missing.digest} is missing`,
+      where,
+      'copy the image into the layout again (skopeo copy, umoci, or the build that made it)',
+    );
+  }
   return { identity: `oci:${image.digest}`, image: { ...image, layout } };
 }
 

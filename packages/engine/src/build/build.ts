@@ -1,13 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { BuildCache, resultManifests } from '../cache/store';
 import { parseLayerTypes } from '../layer-types/types';
 import { OciLayout } from '../oci/layout';
-import { buildSubstitutions, loadStackerFiles } from '../parse';
 import type { StackerFile } from '../parse/types';
-import { type BuildPlan, type PlannedLayer, planBuild } from '../plan/order';
+import type { BuildPlan, PlannedLayer } from '../plan/order';
 import { Roots } from '../storage/roots';
 import { ENGINE_VERSION } from '../version';
 import { registerBuild } from './activity';
@@ -23,6 +22,7 @@ import {
   resolveDirs,
   sourceDateEpoch,
 } from './options';
+import { loadSources } from './sources';
 
 /** What a build did, layer by layer, in build order. */
 export interface BuildSummary {
@@ -45,22 +45,7 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
 
   // Parse and plan.
   const cwd = opts.cwd ?? process.cwd();
-  const substitutions = buildSubstitutions({
-    flags: opts.substitutions ?? [],
-    file: opts.substituteFile && resolve(cwd, opts.substituteFile),
-    ...dirs,
-  });
-  const paths = opts.stackerFiles.map((f) => resolve(cwd, f));
-  const files = loadStackerFiles(paths, {
-    substitutions,
-    requireHash: opts.requireHash,
-    warn: (m) => log.warn(m),
-    debug: (m) => log.debug(m),
-  });
-  const plan = planBuild(
-    files,
-    [...files.keys()].filter((p) => paths.includes(p)),
-  );
+  const { files, plan } = loadSources(opts, dirs);
   logOrder(plan, cwd, opts.orderOnly ? log.info : log.debug);
   if (opts.orderOnly) return { plan, layers: [] };
 
@@ -87,7 +72,7 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
     log,
     roots: new Roots(dirs.rootsDir),
     layout,
-    cache: new BuildCache(dirs.stackerDir),
+    cache: new BuildCache(dirs.stackerDir, (m) => log.warn(m)),
     stamp: makeStamp(sde, `${process.env.SUDO_USER || userInfo().username}@${hostname()}`),
     available: new Map(),
     exports: findExports(opts.layerStores ?? []),

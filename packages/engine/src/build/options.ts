@@ -1,22 +1,11 @@
+import { type Stats, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { StackerError } from '../errors';
 import { parseLayerTypes } from '../layer-types/types';
-import type { Logger } from '../log';
+import type { StackerFileOptions } from './sources';
 
 /** What a caller (the CLI, the Nx executor) asks the engine to build. */
-export interface BuildOptions {
-  /** Stacker files to build, relative to `cwd`; their prerequisites are built first. */
-  stackerFiles: string[];
-  /** Directory relative paths are resolved against; default: the process's. */
-  cwd?: string;
-  /** `--stacker-dir`, `--roots-dir`, `--oci-dir` (stacker's defaults: .stacker, roots, oci). */
-  stackerDir?: string;
-  rootsDir?: string;
-  ociDir?: string;
-  /** `--substitute KEY=VALUE`, in order. */
-  substitutions?: string[];
-  /** `--substitute-file`: a YAML map of substitutions. */
-  substituteFile?: string;
+export interface BuildOptions extends StackerFileOptions {
   /**
    * Rebuild instead of reusing cached results: every layer or, with `layers`, just those
    * (the layers they are built on are still reused or restored).
@@ -56,14 +45,15 @@ export interface BuildOptions {
    */
   gzipLevel?: number;
   debug?: boolean;
-  log: Logger;
   signal?: AbortSignal;
   /** Environment the build reads (SOURCE_DATE_EPOCH, passthrough variables); default: ours. */
   env?: NodeJS.ProcessEnv;
 }
 
 /** Absolute stacker, roots and OCI dirs, with stacker's defaults. */
-export function resolveDirs(opts: BuildOptions): {
+export function resolveDirs(
+  opts: Pick<StackerFileOptions, 'cwd' | 'stackerDir' | 'rootsDir' | 'ociDir'>,
+): {
   stackerDir: string;
   rootsDir: string;
   ociDir: string;
@@ -75,6 +65,7 @@ export function resolveDirs(opts: BuildOptions): {
     rootsDir: abs(opts.rootsDir ?? 'roots'),
     ociDir: abs(opts.ociDir ?? 'oci'),
   };
+  checkStorageDirs(dirs);
   if (dirs.rootsDir.includes(':')) {
     throw new StackerError(
       `using ':' in the name of --roots-dir (${dirs.rootsDir}) is forbidden ` +
@@ -86,8 +77,37 @@ export function resolveDirs(opts: BuildOptions): {
   return dirs;
 }
 
+/**
+ * Refuses storage dirs that exist as something other than a directory, naming the flag (a
+ * build would otherwise fail deep inside with EEXIST or ENOTDIR). Missing dirs are fine.
+ */
+export function checkStorageDirs(dirs: { stackerDir: string; rootsDir: string; ociDir: string }) {
+  const flags = [
+    ['stacker-dir', dirs.stackerDir],
+    ['roots-dir', dirs.rootsDir],
+    ['oci-dir', dirs.ociDir],
+  ] as const;
+  for (const [flag, dir] of flags) {
+    let stat: Stats | undefined;
+    try {
+      stat = statSync(dir);
+    } catch {
+      continue; // missing (created when needed) or unreadable (reported when used)
+    }
+    if (!stat.isDirectory()) {
+      throw new StackerError(
+        `parameter ${flag}="${dir}" exists but is not a directory.`,
+        {},
+        `remove or rename ${dir}, or give --${flag} a directory`,
+      );
+    }
+  }
+}
+
 /** SOURCE_DATE_EPOCH as seconds, or undefined when unset. */
-export function sourceDateEpoch(opts: BuildOptions): number | undefined {
+export function sourceDateEpoch(
+  opts: Pick<BuildOptions, 'sourceDateEpoch' | 'env'>,
+): number | undefined {
   if (opts.sourceDateEpoch !== undefined) return opts.sourceDateEpoch;
   const raw = (opts.env ?? process.env).SOURCE_DATE_EPOCH;
   if (raw === undefined || raw === '') return undefined;

@@ -54,8 +54,13 @@ export interface CacheEntry {
  */
 export class BuildCache {
   readonly dir: string;
+  private readonly warned = new Set<string>();
 
-  constructor(stackerDir: string) {
+  /** `warn`: told about entries that cannot be read (they count as absent). */
+  constructor(
+    stackerDir: string,
+    private readonly warn?: (message: string) => void,
+  ) {
     this.dir = join(stackerDir, 'cache');
   }
 
@@ -103,7 +108,11 @@ export class BuildCache {
     try {
       const entry = JSON.parse(readFileSync(path, 'utf8')) as CacheEntry;
       return entry.version === CACHE_VERSION ? entry : undefined;
-    } catch {
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT' && !this.warned.has(path)) {
+        this.warned.add(path);
+        this.warn?.(`ignoring unreadable cache entry ${path}: ${(err as Error).message}`);
+      }
       return undefined;
     }
   }

@@ -17,6 +17,10 @@ export function emptyIndex(): ImageIndex {
  * Reads and checks `path`. A missing `manifests` member is read as an empty list (some tools
  * omit it); anything that is not an index object is an error naming the file.
  */
+const INDEX_HINT =
+  "the OCI dir's index.json is damaged: restore it, or remove the OCI dir (or run " +
+  "'clean') and build again";
+
 export function readIndexFile(path: string): ImageIndex {
   let text: string;
   try {
@@ -28,12 +32,18 @@ export function readIndexFile(path: string): ImageIndex {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new StackerError(`couldn't parse ${path}: ${(err as Error).message}`, { file: path });
+    throw new StackerError(
+      `couldn't parse ${path}: ${(err as Error).message}`,
+      { file: path },
+      INDEX_HINT,
+    );
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new StackerError(`${path} is not an OCI image index (not a JSON object)`, {
-      file: path,
-    });
+    throw new StackerError(
+      `${path} is not an OCI image index (not a JSON object)`,
+      { file: path },
+      INDEX_HINT,
+    );
   }
   const index = parsed as Partial<ImageIndex>;
   if (index.manifests !== undefined && !Array.isArray(index.manifests)) {
@@ -100,13 +110,18 @@ export function withoutTags(index: ImageIndex, names: string[]): ImageIndex {
   };
 }
 
+/** Whether the image-spec allows `name` as a ref name (see assertValidTagName). */
+export function isValidTagName(name: string): boolean {
+  const component = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*$/;
+  return name.length > 0 && name.split('/').every((part) => component.test(part));
+}
+
 /**
  * Ref names as the image-spec allows them (letters, digits, `-._:@/+`, and `--`), checked so
  * a name skopeo or umoci would refuse is caught when we write it, not when they read it.
  */
 export function assertValidTagName(name: string): void {
-  const component = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*$/;
-  if (name.length > 0 && name.split('/').every((part) => component.test(part))) return;
+  if (isValidTagName(name)) return;
   throw new StackerError(
     `refusing to update invalid reference "${name}"`,
     {},

@@ -49,9 +49,17 @@ export function decodeImports(ctx: NodeContext, node: YamlNode | undefined, dir:
       return withPath(ctx, item, item.value, dir, {});
     }
     if (item && isMap(item)) return decodeImportMap(ctx, item, dir);
+    if (item === undefined || (isScalar(item) && item.value === null)) {
+      return fail(
+        ctx,
+        item ?? (raw as YamlNode) ?? node,
+        `${what} entry is empty`,
+        'write a path after the dash, or remove it',
+      );
+    }
     return fail(
       ctx,
-      item ?? (raw as YamlNode) ?? node,
+      item,
       `could not read imports entry: ${kindOf(item)} ${quote(item)}`,
       "an entry is a path string or a map with at least 'path'",
     );
@@ -135,7 +143,23 @@ function withPath(
   if (path === '') {
     fail(ctx, node, "No 'path' entry found in import: an empty path", 'write a file, dir or url');
   }
+  if (path.startsWith('stacker://')) checkStackerUrl(ctx, node, path);
   return { ...rest, path: absolutePath(path, dir), pos: posOf(ctx.src, node) };
+}
+
+/** `stacker://<layer>/<path>` names a layer and something below `/` in it. */
+function checkStackerUrl(ctx: NodeContext, node: YamlNode, url: string): void {
+  const rest = url.slice('stacker://'.length);
+  const slash = rest.indexOf('/');
+  const name = slash > 0 ? posix.basename(rest.slice(slash).replace(/\/+$/, '')) : '';
+  if (name === '' || name === '.' || name === '..') {
+    fail(
+      ctx,
+      node,
+      `bad stacker:// url ${url}: it names no file or directory of the layer`,
+      'write stacker://<layer name>/<absolute path in that layer>',
+    );
+  }
 }
 
 /** Local paths absolute against `dir`, keeping a trailing `/`; urls unchanged. */

@@ -23,7 +23,7 @@ interface ListedBy {
 export function loadStackerFiles(paths: string[], opts: ParseOptions): Map<string, StackerFile> {
   const files = new Map<string, StackerFile>();
   const pending: { path: string; listedBy?: ListedBy }[] = paths
-    .map((path) => ({ path: resolve(path) }))
+    .map((path) => ({ path: path.includes('://') ? path : resolve(path) }))
     .reverse();
 
   while (pending.length > 0) {

@@ -1,5 +1,5 @@
 import { StackerError } from '../errors';
-import type { Layer, StackerFile } from '../parse/types';
+import type { Layer, SourcePos, StackerFile } from '../parse/types';
 
 /** A layer together with the layers it needs built first (same file or prerequisites). */
 export interface PlannedLayer {
@@ -88,17 +88,18 @@ function listing(files: Map<string, StackerFile>, file: string | undefined, prer
 }
 
 /** What a layer waits for, as names, with a description of each for error messages. */
-function dependenciesOf(layer: Layer): { name: string; what: string }[] {
-  const deps: { name: string; what: string }[] = [];
-  if (layer.from.type === 'built' && layer.from.tag) {
-    deps.push({ name: layer.from.tag, what: `base layer ${layer.from.tag}` });
+function dependenciesOf(layer: Layer): { name: string; what: string; pos?: SourcePos }[] {
+  const deps: { name: string; what: string; pos?: SourcePos }[] = [];
+  const { from } = layer;
+  if (from.type === 'built' && from.tag) {
+    deps.push({ name: from.tag, what: `base layer ${from.tag}`, pos: from.pos });
   }
-  if (layer.from.type === 'tar' && layer.from.url?.startsWith('stacker://')) {
-    deps.push({ name: stackerUrlLayer(layer.from.url), what: layer.from.url });
+  if (from.type === 'tar' && from.url?.startsWith('stacker://')) {
+    deps.push({ name: stackerUrlLayer(from.url), what: from.url, pos: from.pos });
   }
   for (const imp of layer.imports) {
     if (imp.path.startsWith('stacker://')) {
-      deps.push({ name: stackerUrlLayer(imp.path), what: imp.path });
+      deps.push({ name: stackerUrlLayer(imp.path), what: imp.path, pos: imp.pos });
     }
   }
   return deps;
@@ -110,7 +111,8 @@ export function stackerUrlLayer(url: string): string {
 }
 
 /**
- * Orders one file's layers: file order, with each layer hoisted after what it needs.
+ * Orders one file's layers as stacker does: file order, with each layer put after what it
+ * needs.
  * `visible` holds every name the file may refer to; names from prerequisite files count as
  * already built.
  */
@@ -125,7 +127,7 @@ function orderLayers(file: StackerFile, visible: Set<string>): PlannedLayer[] {
       if (!visible.has(dep.name)) {
         throw new StackerError(
           `couldn't find dependencies for ${layer.name}: ${dep.what}`,
-          { file: file.path, ...layer.pos, layer: layer.name, step: 'plan' },
+          { file: file.path, ...(dep.pos ?? layer.pos), layer: layer.name, step: 'plan' },
           `no layer named '${dep.name}' in this file or its prerequisites; ` +
             'add the file that defines it to config.prerequisites, or fix the name',
         );
@@ -153,5 +155,29 @@ function orderLayers(file: StackerFile, visible: Set<string>): PlannedLayer[] {
   };
 
   for (const layer of file.layers) place(layer, []);
+  return inStackerOrder(order, own);
+}
+
+/**
+ * Stacker's order for an acyclic file: passes over the file, each taking, in file order, the
+ * layers whose layers in this file are already taken (`[a (built on c), b, c]` → b, c, a).
+ */
+function inStackerOrder(layers: PlannedLayer[], own: Map<string, Layer>): PlannedLayer[] {
+  const taken = new Set<string>();
+  const order: PlannedLayer[] = [];
+  const fileOrder = [...own.keys()];
+  const byName = new Map(layers.map((p) => [p.layer.name, p]));
+  while (order.length < layers.length) {
+    const before = order.length;
+    for (const name of fileOrder) {
+      const planned = byName.get(name);
+      if (!planned || taken.has(name)) continue;
+      if (planned.needs.every((n) => taken.has(n) || !own.has(n))) {
+        taken.add(name);
+        order.push(planned);
+      }
+    }
+    if (order.length === before) throw new Error('layer order: a cycle slipped through');
+  }
   return order;
 }

@@ -74,7 +74,7 @@ export class Publisher {
   /** The registry this destination names, as written in `--url`. */
   registry(): string | undefined {
     if (this.dest.kind !== 'docker') return undefined;
-    return parseImageReference(`${this.dest.url}/x:y`).registry;
+    return parseImageReference(`${this.dest.url}/layer:tag`).registry;
   }
 
   private clientFor(ref: ImageReference): RegistryClient {

@@ -1,18 +1,10 @@
+import type { StackerFileOptions } from '../build/sources';
 import { StackerError } from '../errors';
-import type { Logger } from '../log';
+import { isValidTagName } from '../oci/index-json';
+import { parseImageReference } from '../registry/reference';
 
 /** What a caller (the CLI, later the Nx executor) asks `publish` to do: stacker's flags. */
-export interface PublishOptions {
-  /** Stacker files whose layers are published (their prerequisites are read, not published). */
-  stackerFiles: string[];
-  /** Directory relative paths resolve against; default: the process's. */
-  cwd?: string;
-  stackerDir?: string;
-  rootsDir?: string;
-  ociDir?: string;
-  /** `--substitute KEY=VALUE` and `--substitute-file`, as for the build. */
-  substitutions?: string[];
-  substituteFile?: string;
+export interface PublishOptions extends StackerFileOptions {
   /** `--url`: `docker://<registry>[/<namespace>]` or `oci:<layout dir>`. */
   url: string;
   /** `--tag`, one or more. */
@@ -37,7 +29,6 @@ export interface PublishOptions {
   sourceDateEpoch?: number;
   /** Environment read for SOURCE_DATE_EPOCH, auth files and CA certificates. */
   env?: NodeJS.ProcessEnv;
-  log: Logger;
   signal?: AbortSignal;
 }
 
@@ -70,12 +61,44 @@ export function checkPublishOptions(opts: PublishOptions): Destination {
     );
   }
   if (opts.url.startsWith('docker://')) {
-    return { kind: 'docker', url: opts.url.replace(/\/+$/, '') };
+    const url = opts.url.replace(/\/+$/, '');
+    checkRegistryUrl(url, opts.url);
+    for (const tag of opts.tags) checkTag(tag, DOCKER_TAG.test(tag), DOCKER_TAG_HINT);
+    return { kind: 'docker', url };
   }
-  if (opts.url.startsWith('oci:')) return { kind: 'oci', dir: opts.url.slice('oci:'.length) };
+  if (opts.url.startsWith('oci:')) {
+    for (const tag of opts.tags) checkTag(tag, isValidTagName(`x_${tag}`), OCI_TAG_HINT);
+    return { kind: 'oci', dir: opts.url.slice('oci:'.length) };
+  }
   throw new StackerError(
     `unknown image source type: ${opts.url}`,
     { step: 'publish' },
     'publish to docker://<registry>[/<namespace>] or oci:<layout dir>',
   );
+}
+
+/** The distribution spec's tag grammar. */
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+const DOCKER_TAG_HINT = 'a tag is up to 128 letters, digits, _ . and - (not starting with . or -)';
+const OCI_TAG_HINT = 'a tag is letters and digits, joined by single - . _ : @ + or /';
+
+function checkTag(tag: string, valid: boolean, hint: string): void {
+  if (!valid)
+    throw new StackerError(`invalid --tag ${JSON.stringify(tag)}`, { step: 'publish' }, hint);
+}
+
+/** `docker://<registry>[/<namespace>]` must give valid repository names with a layer name. */
+function checkRegistryUrl(url: string, given: string): void {
+  const probe = `${url}/layer:tag`;
+  try {
+    parseImageReference(probe);
+  } catch (err) {
+    const why = (err as Error).message.split(`${probe}: `)[1] ?? (err as Error).message;
+    throw new StackerError(
+      `invalid --url ${given}: ${why}`,
+      { step: 'publish' },
+      'write docker://<registry>[/<namespace>], e.g. docker://registry.example.com/team',
+    );
+  }
 }

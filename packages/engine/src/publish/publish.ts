@@ -1,12 +1,11 @@
-import { relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import type { BuildSettings } from '../build/context';
 import { gzipLevelOf, resolveDirs, sourceDateEpoch } from '../build/options';
+import { loadSources } from '../build/sources';
 import { BuildCache } from '../cache/store';
 import { StackerError } from '../errors';
 import { layerTagName, parseLayerTypes } from '../layer-types/types';
 import { OciLayout } from '../oci/layout';
-import { buildSubstitutions, loadStackerFiles } from '../parse';
-import { planBuild } from '../plan/order';
 import { Roots } from '../storage/roots';
 import { ENGINE_VERSION } from '../version';
 import { cacheStates } from './cached';
@@ -44,7 +43,7 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
   const layout = await OciLayout.open(dirs.ociDir, { create: false });
 
   // Parse and plan as a build would, then find which layers are cached as they are now.
-  const { files, plan, paths } = loadFiles(opts, dirs, cwd);
+  const { files, plan, paths } = loadSources(opts, dirs);
   const cache = new BuildCache(dirs.stackerDir);
   const given = paths.map((p) => files.get(p)).filter((f) => f !== undefined);
   const settings: BuildSettings = {
@@ -94,26 +93,6 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
     log,
   });
   return sendAll({ opts, publisher, selected, cwd });
-}
-
-/** The stacker files (with prerequisites) and their build plan. */
-function loadFiles(opts: PublishOptions, dirs: ReturnType<typeof resolveDirs>, cwd: string) {
-  const substitutions = buildSubstitutions({
-    flags: opts.substitutions ?? [],
-    file: opts.substituteFile && resolve(cwd, opts.substituteFile),
-    ...dirs,
-  });
-  const paths = opts.stackerFiles.map((f) => resolve(cwd, f));
-  const files = loadStackerFiles(paths, {
-    substitutions,
-    warn: (m) => opts.log.warn(m),
-    debug: (m) => opts.log.debug(m),
-  });
-  const plan = planBuild(
-    files,
-    [...files.keys()].filter((p) => paths.includes(p)),
-  );
-  return { files, plan, paths };
 }
 
 /** Sends each selected layer under each tag (or only logs it, with `showOnly`). */

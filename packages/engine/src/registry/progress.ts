@@ -39,7 +39,8 @@ export function progressLine(args: {
       const now = Date.now();
       if (now - lastLine >= INTERVAL_MS) {
         lastLine = now;
-        log.info(line());
+        if (log.progress) log.progress(line());
+        else log.info(line());
       }
     },
     blobDone() {

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  blobPath,
   buildIn,
+  busyboxLayout,
   errorOf,
   fromBusybox,
   mountsUnder,
   projectDir,
+  readManifest,
   requireRoot,
   skopeoManifest,
   tagDigest,
@@ -97,6 +100,23 @@ test('bad input gives a located error and leaves existing images untouched', asy
   assert.match(err.format(), /runn/);
   assert.equal(tagDigest(join(dir, 'oci'), 'second'), before);
   assert.equal(readdirSync(join(dir, 'oci/blobs/sha256')).length, index);
+});
+
+test('an oci base whose layer blob is missing is named, before anything is extracted', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  cpSync(await busyboxLayout(), join(dir, 'base'), { recursive: true });
+  const layer = readManifest(join(dir, 'base'), 'busybox').layers[0]!.digest;
+  rmSync(blobPath(join(dir, 'base'), layer));
+  writeFiles(dir, { 'stacker.yaml': 'a:\n  from:\n    type: oci\n    url: base:busybox\n' });
+  const err = await errorOf(buildIn(dir));
+  assert.match(
+    err.message,
+    new RegExp(`image busybox in .*/base is incomplete: layer blob ${layer} is missing`),
+  );
+  assert.equal(err.where.layer, 'a');
+  assert.ok(err.where.file?.endsWith('stacker.yaml') && err.where.line, 'located in the file');
+  assert.match(err.hint ?? '', /copy the image into the layout again/);
 });
 
 test('build_only layers are not tagged; layers built on them carry their content', async (t) => {

@@ -110,7 +110,21 @@ const cases: Case[] = [
     },
     message: /couldn't find dependencies for a: base layer elsewhere/,
     file: 'stacker.yaml',
-    line: 1,
+    line: 3,
+  },
+  {
+    name: 'a stacker:// import that names no path in the layer',
+    files: { 'stacker.yaml': `b:\n${S}a:\n${S}  imports:\n    - stacker://b\n` },
+    message: /bad stacker:\/\/ url stacker:\/\/b: it names no file or directory of the layer/,
+    file: 'stacker.yaml',
+    line: 8,
+  },
+  {
+    name: 'an empty imports entry',
+    files: { 'stacker.yaml': `a:\n${S}  imports:\n    -\n` },
+    message: /imports entry is empty/,
+    file: 'stacker.yaml',
+    line: 5,
   },
   {
     name: 'layers built on each other in a cycle',
@@ -127,7 +141,7 @@ const cases: Case[] = [
     files: { 'stacker.yaml': `a:\n${S}  imports:\n    - stacker://ghost/file\n` },
     message: /couldn't find dependencies for a: stacker:\/\/ghost\/file/,
     file: 'stacker.yaml',
-    line: 1,
+    line: 5,
   },
   {
     name: 'a substitution missing in a prerequisite only',

@@ -21,14 +21,15 @@ function file(path: string, layers: Layer[], prerequisites: string[] = []): Stac
 const names = (plan: ReturnType<typeof planBuild>) =>
   plan.files.map((f) => [f.file.path, f.layers.map((l) => l.layer.name)]);
 
-test('hoists a built parent before the layer that uses it, keeping file order otherwise', () => {
+test('orders layers as stacker does: passes over the file, each taking the layers that are ready', () => {
   const f = file('/w/a.yaml', [
     layer('child', '/w/a.yaml', { type: 'built', tag: 'parent' }),
     layer('other', '/w/a.yaml', {}),
     layer('parent', '/w/a.yaml', {}),
+    layer('grandchild', '/w/a.yaml', { type: 'built', tag: 'child' }),
   ]);
   const plan = planBuild(new Map([[f.path, f]]), [f.path]);
-  assert.deepEqual(names(plan), [['/w/a.yaml', ['parent', 'child', 'other']]]);
+  assert.deepEqual(names(plan), [['/w/a.yaml', ['other', 'parent', 'child', 'grandchild']]]);
 });
 
 test('orders layers after the layers their stacker:// imports read from', () => {
