@@ -26,7 +26,7 @@ GLOBAL OPTIONS:
    --roots-dir value    set the directory for the rootfs output (default: "roots")
    --config value       stacker config file (default: ~/.config/stacker/conf.yaml)
    --debug              enable stacker debug mode (overlay arguments, container config, traces)
-   --quiet, -q          only print errors
+   --quiet, -q          only print errors (and the output of run steps)
    --log-file value     log messages to this file instead of stderr
    --log-timestamp      prefix each log message with a timestamp
    --storage-type value storage type (only "overlay")

@@ -4,7 +4,7 @@ import type { Base } from '../bases/resolve';
 import { type CacheEntry, resultManifests } from '../cache/store';
 import { OciLayout } from '../oci/layout';
 import type { Descriptor, ImageManifest } from '../oci/types';
-import { writeFileAtomic } from '../util/fs';
+import { errnoCode, writeFileAtomic } from '../util/fs';
 import { copyBlobs, missingBlobs } from './blobs';
 import type { BuildContext } from './context';
 
@@ -53,7 +53,9 @@ export function findExports(stores: string[]): LayerExport[] {
   for (const store of stores) {
     const candidates = existsSync(join(store, ENTRY_FILE))
       ? [store]
-      : safeList(store).map((name) => join(store, name));
+      : safeList(store)
+          .filter((name) => !name.startsWith('.')) // layer names never do; work in progress does
+          .map((name) => join(store, name));
     for (const dir of candidates) {
       try {
         const entry = JSON.parse(readFileSync(join(dir, ENTRY_FILE), 'utf8')) as CacheEntry;
@@ -81,19 +83,18 @@ export async function restoreExport(args: {
   const found = args.exports.find((e) => e.entry.key === args.key);
   if (!found) return undefined;
 
-  const sources = [
-    ...(await Promise.all(args.exports.map((e) => OciLayout.open(e.dir, { create: false })))),
-    ...args.extraLayouts,
-  ];
+  // An export may vanish while we look (Nx replacing a sibling task's output): skip it.
+  const opened = await Promise.all(
+    args.exports.map((e) => OciLayout.open(e.dir, { create: false }).catch(() => undefined)),
+  );
+  const sources = [...opened.filter((l) => l !== undefined), ...args.extraLayouts];
   const manifests = resultManifests(found.entry.result).map(([, d]) => d);
   const missingOf = async () =>
     (await Promise.all(manifests.map((m) => missingBlobs(args.layout, m)))).flat();
   for (let missing = await missingOf(); ; missing = await missingOf()) {
     if (missing.length === 0) return found.entry;
     const digest = missing[0] as string;
-    const source = sources.find((s) => s.hasBlob(digest));
-    if (!source) return undefined;
-    linkOrCopy(source, args.layout, digest);
+    if (!sources.some((source) => linkOrCopy(source, args.layout, digest))) return undefined;
   }
 }
 
@@ -115,11 +116,21 @@ export async function baseLayersOfAllTypes(
   return layers;
 }
 
-function linkOrCopy(from: OciLayout, to: OciLayout, digest: string): void {
+/** Puts blob `digest` of `from` into `to`; false when `from` does not have it (any more). */
+function linkOrCopy(from: OciLayout, to: OciLayout, digest: string): boolean {
+  if (!from.hasBlob(digest)) return false;
   try {
     linkSync(from.blobPath(digest), to.blobPath(digest));
-  } catch {
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST') return true;
+  }
+  try {
     copyBlobs(from, to, [{ digest, mediaType: '', size: 0 }]);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
   }
 }
 

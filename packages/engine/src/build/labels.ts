@@ -2,6 +2,7 @@
  * `generate_labels` (spec 3.7 step 3): a script run on the layer just built whose output files
  * become image labels.
  */
+
 import {
   lstatSync,
   mkdirSync,
@@ -18,6 +19,7 @@ import { runContainer } from '../native/runner';
 import type { Layer } from '../parse/types';
 import { runScript } from '../run/environment';
 import { type Snapshot, withTemporarySnapshot } from '../snapshot/temporary';
+import { escapeLayerName } from '../util/layer-name';
 import type { BuildContext } from './context';
 import type { DraftImage } from './image';
 
@@ -57,7 +59,7 @@ export async function applyGeneratedLabels(args: {
     step: 'generate_labels',
   };
 
-  const dir = mkdtempSync(join(stackerDir, `oci-labels-${safeName(layer.name)}-`));
+  const dir = mkdtempSync(join(stackerDir, `oci-labels-${escapeLayerName(layer.name)}-`));
   try {
     writeFileSync(join(dir, SCRIPT_NAME), runScript(layer.generateLabels), { mode: 0o755 });
     // The image is not written yet; the snapshot needs its layers only, which are.
@@ -99,9 +101,9 @@ async function runLabelScript(args: {
   writeFileSync(configFile, `${lines.join('\n')}\n`);
   if (ctx.settings.debug) ctx.log.debug(`container config (${configFile}):\n${lines.join('\n')}`);
 
-  const logFile = join(stackerDir, `lxc-${safeName(layer.name)}-labels.log`);
+  const logFile = join(stackerDir, `lxc-${escapeLayerName(layer.name)}-labels.log`);
   const result = await runContainer({
-    name: `${safeName(layer.name)}-labels-${process.pid}`,
+    name: `${escapeLayerName(layer.name)}-labels-${process.pid}`,
     lxcpath: join(stackerDir, 'lxc'),
     configFile,
     rootfs: snapshot.mountDir,
@@ -153,6 +155,3 @@ function readLabels(dir: string, where: Location): Record<string, string> {
 }
 
 /** A layer name made fit for a file or container name (layer names may contain `/`). */
-function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]/g, '_');
-}

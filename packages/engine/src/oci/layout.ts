@@ -63,7 +63,8 @@ export class OciLayout {
   static async open(dir: string, opts: { create: boolean; logger?: Logger }): Promise<OciLayout> {
     const abs = resolve(dir);
     const state = inspectDir(abs, dir);
-    if (state === 'layout') return OciLayout.opened(abs);
+    // Opened to read: leave it as it is (it may be read-only, or another process's output).
+    if (state === 'layout') return opts.create ? OciLayout.opened(abs) : new OciLayout(abs);
     if (state === 'not-layout' || !opts.create) {
       const problem =
         state === 'missing'

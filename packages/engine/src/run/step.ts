@@ -6,6 +6,7 @@ import { lxcConfigLines } from '../native/lxc-config';
 import { runContainer } from '../native/runner';
 import { splitShellWords } from '../parse';
 import type { Layer } from '../parse/types';
+import { escapeLayerName } from '../util/layer-name';
 import { importsBindMounts, importsMount, layerBindMounts } from './binds';
 import { DEFAULT_PATH, runEnvironment, runScript } from './environment';
 
@@ -40,7 +41,7 @@ export async function runStep(input: RunStepInput): Promise<void> {
   writeFileSync(scriptPath, runScript(layer.run), { mode: 0o755 });
 
   const configFile = writeContainerConfig(input);
-  const logFile = join(input.stackerDir, `lxc-${layer.name}.log`);
+  const logFile = join(input.stackerDir, `lxc-${escapeLayerName(layer.name)}.log`);
   if (input.debug) log.debug(`liblxc log: ${logFile}`);
   const command = [`${importsMount(layer)}/.stacker-run.sh`];
 
@@ -78,7 +79,7 @@ function startContainer(
   interactive: boolean,
 ) {
   return runContainer({
-    name: `${input.layer.name}-${process.pid}`,
+    name: `${escapeLayerName(input.layer.name)}-${process.pid}`,
     lxcpath: join(input.stackerDir, 'lxc'),
     configFile,
     rootfs: input.mountDir,
@@ -112,7 +113,7 @@ function writeContainerConfig(input: RunStepInput): string {
     ),
     binds,
   });
-  const path = join(input.stackerDir, `lxc-${layer.name}.conf`);
+  const path = join(input.stackerDir, `lxc-${escapeLayerName(layer.name)}.conf`);
   writeFileSync(path, `${lines.join('\n')}\n`);
   if (input.debug) input.log.debug(`container config (${path}):\n${lines.join('\n')}`);
   return path;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { registerBuild } from '../build/activity';
 import { StackerError, wrapError } from '../errors';
 import { Roots } from '../storage/roots';
+import { escapeLayerName } from '../util/layer-name';
 import { OWNER_TAG, ownerTag, ownerTagAlive } from '../util/process';
 import type { BuiltLayer } from './built-layer';
 
@@ -39,10 +40,9 @@ export async function withTemporarySnapshot<T>(
   const { layer } = opts;
   const roots = new Roots(opts.rootsDir);
   const activity = registerBuild(opts.stackerDir);
-  const safeName = layer.name.replace(/[^A-Za-z0-9._-]/g, '_');
   const dir = join(
     opts.rootsDir,
-    `${SNAPSHOT_PREFIX}${safeName}-${ownerTag()}-${randomBytes(4).toString('hex')}`,
+    `${SNAPSHOT_PREFIX}${escapeLayerName(layer.name)}-${ownerTag()}-${randomBytes(4).toString('hex')}`,
   );
 
   try {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { StackerError } from '../errors';
 import type { Descriptor, ImageManifest } from '../oci/types';
 import { errnoCode, writeFileAtomic } from '../util/fs';
+import { escapeLayerName } from '../util/layer-name';
 import { OWNER_TAG, ownerTagAlive } from '../util/process';
 import { extractLayer, removeTree } from './extract';
 
@@ -63,20 +64,28 @@ export class Roots {
     chmodSync(parent, PRIVATE);
   }
 
+  /**
+   * The dir of a layer's upper, work and mount dirs: its name, as in stacker, except that `/`
+   * (and `%`) are escaped, so that `a/b` neither needs a dir `a` nor lives inside layer `a`.
+   */
+  layerDir(layer: string): string {
+    return join(this.dir, escapeLayerName(layer));
+  }
+
   upperDir(layer: string): string {
-    return join(this.dir, layer, 'overlay');
+    return join(this.layerDir(layer), 'overlay');
   }
 
   workDir(layer: string): string {
-    return join(this.dir, layer, 'work');
+    return join(this.layerDir(layer), 'work');
   }
 
   mountDir(layer: string): string {
-    return join(this.dir, layer, 'rootfs');
+    return join(this.layerDir(layer), 'rootfs');
   }
 
   lockPath(layer: string): string {
-    return join(this.dir, `.${layer}.lock`);
+    return join(this.dir, `.${escapeLayerName(layer)}.lock`);
   }
 
   /**
@@ -93,9 +102,9 @@ export class Roots {
 
   /** Starts a layer afresh: an empty upper dir, work dir and mount point. */
   resetLayer(layer: string): void {
-    rmSync(join(this.dir, layer), { recursive: true, force: true });
-    mkdirSync(join(this.dir, layer), { recursive: true });
-    chmodSync(join(this.dir, layer), PRIVATE);
+    rmSync(this.layerDir(layer), { recursive: true, force: true });
+    mkdirSync(this.layerDir(layer), { recursive: true });
+    chmodSync(this.layerDir(layer), PRIVATE);
     for (const dir of [this.upperDir(layer), this.workDir(layer), this.mountDir(layer)]) {
       mkdirSync(dir, { recursive: true });
     }
@@ -164,7 +173,7 @@ export class Roots {
       HasBuiltOCIOutput: false,
       OverlayDirLayers: null,
     };
-    writeFileAtomic(join(this.dir, layer, 'overlay_metadata.json'), JSON.stringify(meta));
+    writeFileAtomic(join(this.layerDir(layer), 'overlay_metadata.json'), JSON.stringify(meta));
   }
 
   /**

@@ -229,3 +229,40 @@ test('roots dir holds extracted layers by digest and a metadata file per layer',
   const meta = JSON.parse(readFileSync(join(dir, 'roots/final/overlay_metadata.json'), 'utf8'));
   assert.ok(meta.Manifests['tar+false'].layers.length === manifest.layers.length);
 });
+
+test('layer names with a slash build, run, and stay apart from their look-alikes', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'stacker.yaml': `
+app:
+${await fromBusybox()}
+  run: echo app > /who
+app/web:
+  from:
+    type: built
+    tag: app
+  run: echo web >> /who
+app_web:
+  from:
+    type: built
+    tag: app
+  run: echo underscore >> /who
+`,
+  });
+  const { summary } = await buildIn(dir);
+  assert.deepEqual(
+    summary.layers.map((l) => [l.name, l.status]),
+    [
+      ['app', 'built'],
+      ['app/web', 'built'],
+      ['app_web', 'built'],
+    ],
+  );
+  const who = (tag: string) =>
+    readFileSync(join(umociUnpack(t, join(dir, 'oci'), tag), 'who'), 'utf8');
+  assert.equal(who('app/web'), 'app\nweb\n');
+  assert.equal(who('app_web'), 'app\nunderscore\n');
+  const again = await buildIn(dir);
+  assert.ok(again.summary.layers.every((l) => l.status === 'reused'));
+});

@@ -124,17 +124,34 @@ async function buildLayers(
     for (const outcome of summary.layers) {
       const exported = layers.includes(outcome.name);
       if (exported) {
-        const output = task.outputOf(outcome.name);
-        rmSync(output, { recursive: true, force: true });
-        mkdirSync(dirname(output), { recursive: true });
-        renameSync(join(staging, outcome.name), output);
-        writeFileSync(join(output, LAYER_KEY_FILE), `${outcome.key}\n${outcome.manifest.digest}\n`);
+        const fresh = join(staging, outcome.name);
+        writeFileSync(join(fresh, LAYER_KEY_FILE), `${outcome.key}\n${outcome.manifest.digest}\n`);
+        replaceDir(fresh, task.outputOf(outcome.name));
       }
       reporter.outcome(outcome, exported);
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * Puts the complete dir `fresh` at `output`, replacing what was there. Sibling tasks of a
+ * batch read every layer output of the project while this runs, so the old output is first
+ * renamed aside (under a dot name, which they skip) and removed only once `fresh` is in place.
+ */
+function replaceDir(fresh: string, output: string): void {
+  mkdirSync(dirname(output), { recursive: true });
+  const aside = join(dirname(output), `.replaced-${process.pid}-${randomBytes(4).toString('hex')}`);
+  let moved = false;
+  try {
+    renameSync(output, aside);
+    moved = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  renameSync(fresh, output);
+  if (moved) rmSync(aside, { recursive: true, force: true });
 }
 
 /** Builds any layer whose output is missing, then assembles the file's OCI layout. */
