@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -265,16 +265,22 @@ describe('nx-stacker in an Nx workspace', () => {
     assert.match(changed, /bound: building \(content of bind .*bound\/src changed\)/);
   });
 
-  test('NX_STACKER_NO_CACHE=1 with --skip-nx-cache rebuilds each layer once', (t) => {
+  test('NX_STACKER_NO_CACHE=1 with --skip-nx-cache rebuilds each layer once, to the same bytes at another commit', (t) => {
     if (skip || !requireRoot(t)) return;
     const rerun = ws.nxOk(['run', 'app:build', '--skip-nx-cache']);
     assert.doesNotMatch(rerun, /: building \(/, 'without it the engine reuses its results');
+    const image = join(ws.root, 'dist/stacker/app/oci');
+    const before = ociTags(image);
 
+    ws.write('unrelated.txt', 'a new commit\n');
+    ws.commit('unrelated');
     const fresh = ws.nxOk(['run', 'app:build', '--skip-nx-cache'], { NX_STACKER_NO_CACHE: '1' });
     for (const layer of ['base', 'mid', 'top', 'side']) {
       const lines = fresh.match(new RegExp(`^${layer}: building \\(--no-cache given\\)`, 'gm'));
       assert.equal(lines?.length, 1, `${layer} rebuilt once:\n${fresh}`);
     }
+    // No git_version annotation: the commit is no input of a layer task.
+    assert.deepEqual(ociTags(image), before);
   });
 
   test('layerTypes in the plugin options add squashfs images next to the tar ones', (t) => {
@@ -302,3 +308,13 @@ describe('nx-stacker in an Nx workspace', () => {
     );
   });
 });
+
+/** Tag -> manifest digest of an OCI layout's index. */
+function ociTags(dir: string): Record<string, string> {
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
+  return Object.fromEntries(
+    index.manifests.map((m) => [m.annotations?.['org.opencontainers.image.ref.name'], m.digest]),
+  );
+}

@@ -3,6 +3,8 @@
  * the package to devDependencies and ignores the paths the plugin writes. Every step checks
  * before it writes, so running it again changes nothing.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   addDependenciesToPackageJson,
   formatFiles,
@@ -68,10 +70,17 @@ export function registerPlugin(tree: Tree): boolean {
 function addPluginDependency(tree: Tree, options: InitGeneratorSchema): GeneratorCallback {
   if (!tree.exists('package.json')) return () => {};
   const manifest = readJson<{
+    name?: string;
     dependencies?: Record<string, string>;
     devDependencies?: Record<string, string>;
   }>(tree, 'package.json');
   if (manifest.dependencies?.[PLUGIN_NAME] || manifest.devDependencies?.[PLUGIN_NAME]) {
+    return () => {};
+  }
+  if (manifest.name === PLUGIN_NAME || installedUnlisted(tree.root)) {
+    // A linked or copied install (or this repository itself): npm would look the name up in
+    // the registry, where nx-stacker may not be, and fail after nx.json was changed.
+    logger.info(`nx-stacker: installed but not in package.json; not adding it there`);
     return () => {};
   }
   return addDependenciesToPackageJson(
@@ -81,4 +90,13 @@ function addPluginDependency(tree: Tree, options: InitGeneratorSchema): Generato
     undefined,
     options.keepExistingVersions ?? true,
   );
+}
+
+/**
+ * Whether the workspace has nx-stacker in node_modules although its package.json does not
+ * list it (a link). Not require.resolve: from this file, inside the package, it always finds
+ * the package itself.
+ */
+function installedUnlisted(root: string): boolean {
+  return existsSync(join(root, 'node_modules', PLUGIN_NAME, 'package.json'));
 }

@@ -4,8 +4,8 @@ import type { Tree } from '@nx/devkit';
 const HEADER = '# nx-stacker: engine state and built images';
 
 /**
- * Appends each of `entries` that the workspace's .gitignore does not already cover. Does
- * nothing when there is no .gitignore (init does not create one). Returns the entries added.
+ * Appends each of `entries` that the workspace's .gitignore does not already cover, creating
+ * the file when there is none. Returns the entries added.
  *
  * "Covered" is judged on plain patterns only: the entry itself or one of its parent
  * directories, with or without a leading or trailing `/` (`dist` covers `dist/stacker/`).
@@ -13,8 +13,7 @@ const HEADER = '# nx-stacker: engine state and built images';
  * added; that is redundant, never wrong.
  */
 export function addGitignoreEntries(tree: Tree, entries: readonly string[]): string[] {
-  if (!tree.exists('.gitignore')) return [];
-  const text = tree.read('.gitignore', 'utf-8') ?? '';
+  const text = tree.exists('.gitignore') ? (tree.read('.gitignore', 'utf-8') ?? '') : '';
   const existing = new Set(text.split(/\r?\n/).map(normalisePattern));
 
   const missing = entries.filter((entry) => !parentsOf(entry).some((p) => existing.has(p)));

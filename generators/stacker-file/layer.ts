@@ -125,6 +125,16 @@ function buildBase(
     if (tag === name) {
       throw generatorError(`layer '${name}' cannot be built on itself`, where, 'fix --baseTag');
     }
+    // Without a config section there are no prerequisites: the layer must be in this file.
+    if (!layers.includes(tag) && !facts.keys.includes('config')) {
+      throw generatorError(
+        `no layer '${tag}' to build on in ${facts.file}`,
+        where,
+        layers.length > 0
+          ? `use one of ${layers.join(', ')}, or list the file that defines it under config.prerequisites`
+          : 'a built base is a layer of this file or of a file listed under config.prerequisites',
+      );
+    }
     return { type, tag };
   }
   checkBaseUrl(type, url, facts);

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readJson, readNxJson, type Tree, updateNxJson } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { FsTree } from 'nx/src/generators/tree';
 import { OUTPUT_DIR, STATE_DIR } from '../../packages/nx-plugin/src/workspace/paths';
 import { initGenerator } from '../init/generator';
 import { IGNORED_PATHS } from '../shared/plugin';
@@ -121,11 +123,15 @@ describe('init: .gitignore', () => {
     assert.deepEqual(IGNORED_PATHS, [`${STATE_DIR}/`, `${OUTPUT_DIR}/`]);
   });
 
-  test('creates no .gitignore when the workspace has none', async () => {
+  test('creates a .gitignore with the entries when the workspace has none', async () => {
     const tree = emptyWorkspace();
+    tree.delete('.gitignore');
     await initGenerator(tree, {});
 
-    assert.equal(tree.exists('.gitignore'), false);
+    assert.equal(
+      tree.read('.gitignore', 'utf-8'),
+      '# nx-stacker: engine state and built images\n.nx-stacker/\ndist/stacker/\n',
+    );
   });
 });
 
@@ -151,6 +157,22 @@ describe('init: package.json', () => {
         [field]: { 'nx-stacker': 'file:../stacker' },
       });
     }
+  });
+
+  test('adds nothing where nx-stacker is installed without being listed, or is the workspace', async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'nx-stacker-init-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    mkdirSync(join(root, 'node_modules/nx-stacker'), { recursive: true });
+    writeFileSync(join(root, 'node_modules/nx-stacker/package.json'), '{"name":"nx-stacker"}');
+    writeFileSync(join(root, 'package.json'), '{"name":"ws"}');
+    const linked = new FsTree(root, false);
+    await initGenerator(linked, { skipFormat: true });
+    assert.deepEqual(readJson(linked, 'package.json'), { name: 'ws' });
+
+    const self = emptyWorkspace();
+    self.write('package.json', '{"name":"nx-stacker"}');
+    await initGenerator(self, {});
+    assert.deepEqual(readJson(self, 'package.json'), { name: 'nx-stacker' });
   });
 
   test('with skipPackageJson, leaves package.json alone', async () => {

@@ -84,7 +84,6 @@ describe('stacker-file: a new file', () => {
         { baseType: 'tar', baseUrl: 'https://example.org/r.tar' },
         { url: 'https://example.org/r.tar' },
       ],
-      [{ baseType: 'built', baseTag: 'base' }, { tag: 'base' }],
     ];
     for (const [options, expected] of cases) {
       const tree = emptyWorkspace();
@@ -96,6 +95,29 @@ describe('stacker-file: a new file', () => {
         { url: undefined, tag: undefined, ...expected },
       );
     }
+  });
+
+  test('a built base must be a layer of the file, unless it lists prerequisites', async () => {
+    const tree = emptyWorkspace();
+    await assert.rejects(
+      generate(tree, { layer: 'app', baseType: 'built', baseTag: 'base' }),
+      /no layer 'base' to build on in images\/web\/stacker\.yaml[\s\S]*config\.prerequisites/,
+    );
+    assert.equal(tree.exists(FILE), false, 'nothing written');
+
+    await generate(tree, { layer: 'base' });
+    await generate(tree, { layer: 'app', baseType: 'built', baseTag: 'base' });
+    assert.equal(parsed(tree).layers[1]?.from.tag, 'base');
+
+    const other = 'images/api/stacker.yaml';
+    tree.write(other, 'config:\n  prerequisites:\n    - ../web/stacker.yaml\n');
+    await generate(tree, {
+      directory: 'images/api',
+      layer: 'api',
+      baseType: 'built',
+      baseTag: 'app',
+    });
+    assert.match(tree.read(other, 'utf-8') ?? '', /tag: app/);
   });
 
   test('running twice with the same options changes nothing', async () => {

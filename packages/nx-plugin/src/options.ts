@@ -83,6 +83,7 @@ export const RELEASE_PUBLISH_TARGET = 'nx-release-publish';
 
 /** Fills in defaults once, so the rest of the plugin never checks for undefined. */
 export function normalizeOptions(options: StackerPluginOptions | undefined): NormalizedOptions {
+  checkOptions(options);
   const buildTargetName = options?.buildTargetName || 'build';
   const { release, ...publish } = options?.publish ?? {};
   return {
@@ -101,4 +102,75 @@ export function normalizeOptions(options: StackerPluginOptions | undefined): Nor
     releaseTargetName: release === false ? undefined : RELEASE_PUBLISH_TARGET,
     publish,
   };
+}
+
+type Check = (value: unknown) => boolean;
+const isString: Check = (v) => typeof v === 'string';
+const isBoolean: Check = (v) => typeof v === 'boolean';
+const isStringList: Check = (v) => Array.isArray(v) && v.every(isString);
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Each option: how to check it, and what it should be, for the message. */
+const OPTION_RULES: Record<string, [Check, string]> = {
+  buildTargetName: [isString, 'a target name'],
+  layerTargetPrefix: [isString, 'a string'],
+  baseTargetName: [isString, 'a target name'],
+  publishTargetName: [isString, 'a target name'],
+  substitutions: [
+    (v) => isMap(v) && Object.values(v).every((x) => ['string', 'number'].includes(typeof x)),
+    'a map of KEY: value',
+  ],
+  layerTypes: [
+    (v) => Array.isArray(v) && v.every((t) => ['tar', 'squashfs', 'erofs'].includes(t)),
+    'a list of tar, squashfs, erofs',
+  ],
+  verity: [isBoolean, 'true or false'],
+  gzipLevel: [
+    (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 9,
+    'a whole number from 1 to 9',
+  ],
+  publish: [isMap, 'a map (url, tags, skipTls, username, usernameEnv, passwordEnv, release)'],
+};
+
+const PUBLISH_RULES: Record<string, [Check, string]> = {
+  url: [isString, 'docker://<registry>[/<namespace>] or oci:<dir>'],
+  tags: [isStringList, 'a list of tags'],
+  skipTls: [isBoolean, 'true or false'],
+  username: [isString, 'a string'],
+  usernameEnv: [isString, 'the name of an environment variable'],
+  passwordEnv: [isString, 'the name of an environment variable'],
+  release: [isBoolean, 'true or false'],
+};
+
+/**
+ * Refuses plugin options Nx would otherwise pass on to every task, where they would fail
+ * each build (or be ignored): unknown names, wrong types, values out of range. Thrown while
+ * Nx builds the project graph, so the message names nx.json, not a task.
+ */
+function checkOptions(options: unknown): void {
+  if (options === undefined || options === null) return;
+  const where = 'nx.json: the options of the nx-stacker plugin';
+  if (!isMap(options)) throw new Error(`${where} must be a map`);
+  const check = (
+    map: Record<string, unknown>,
+    rules: Record<string, [Check, string]>,
+    prefix: string,
+  ) => {
+    for (const [key, value] of Object.entries(map)) {
+      const rule = rules[key];
+      if (!rule) {
+        throw new Error(
+          `${where}: unknown option '${prefix}${key}' (known: ${Object.keys(rules).join(', ')})`,
+        );
+      }
+      if (value !== undefined && !rule[0](value)) {
+        throw new Error(
+          `${where}: '${prefix}${key}' must be ${rule[1]}, not ${JSON.stringify(value)}`,
+        );
+      }
+    }
+  };
+  check(options, OPTION_RULES, '');
+  if (isMap(options.publish)) check(options.publish, PUBLISH_RULES, 'publish.');
 }

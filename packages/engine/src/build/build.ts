@@ -64,6 +64,7 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
       debug: opts.debug ?? false,
       onRunFailure: opts.onRunFailure,
       annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',
+      fileAnnotations: opts.fileAnnotations ?? true,
       version: ENGINE_VERSION,
       gzipLevel,
       reportsOutcomes: opts.reportsOutcomes ?? false,

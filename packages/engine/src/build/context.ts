@@ -19,6 +19,8 @@ export interface BuildSettings {
   debug: boolean;
   onRunFailure?: string;
   annotationsNamespace: string;
+  /** Stamp the stacker_yaml and git_version annotations (BuildOptions.fileAnnotations). */
+  fileAnnotations: boolean;
   /** Written into the `stacker_version` annotation. */
   version: string;
   /** The caller prints layer outcomes: the engine logs them at debug level only. */

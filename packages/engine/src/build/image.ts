@@ -123,16 +123,25 @@ export function applyImageDirectives(image: DraftImage, layer: Layer, stamp: Sta
 
 /**
  * Manifest annotations: inherited ones, then the layer's, then ours under `namespace`
- * (`io.stackeroci` by default, as stacker writes them).
+ * (`io.stackeroci` by default, as stacker writes them). Without `stackerYaml` the file's
+ * annotations (stacker_yaml, git_version) are left out, inherited ones included.
  */
 export function annotate(
   image: DraftImage,
   layer: Layer,
-  opts: { namespace: string; stackerYaml: string; version: string; gitVersion?: string },
+  opts: { namespace: string; stackerYaml?: string; version: string; gitVersion?: string },
 ): void {
   const ours: Record<string, string> = {};
   if (opts.gitVersion) ours[`${opts.namespace}.stacker.git_version`] = opts.gitVersion;
-  ours[`${opts.namespace}.stacker.stacker_yaml`] = opts.stackerYaml;
+  if (opts.stackerYaml !== undefined) {
+    ours[`${opts.namespace}.stacker.stacker_yaml`] = opts.stackerYaml;
+  }
   ours[`${opts.namespace}.stacker.stacker_version`] = opts.version;
-  image.manifest.annotations = { ...image.manifest.annotations, ...layer.annotations, ...ours };
+  const merged = { ...image.manifest.annotations, ...layer.annotations, ...ours };
+  if (opts.stackerYaml === undefined) {
+    // Without the file's annotations, none inherited from the base either.
+    delete merged[`${opts.namespace}.stacker.stacker_yaml`];
+    delete merged[`${opts.namespace}.stacker.git_version`];
+  }
+  image.manifest.annotations = merged;
 }

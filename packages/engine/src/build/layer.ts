@@ -260,7 +260,9 @@ export async function keyParts(
     sourceDateEpoch: ctx.settings.sourceDateEpoch ?? null,
     settings:
       `${typesKey(outputTypes(ctx.settings))};gzip${ctx.settings.gzipLevel};` +
-      ctx.settings.annotationsNamespace,
+      ctx.settings.annotationsNamespace +
+      // Only when off, so that every other key stays as it was.
+      (ctx.settings.fileAnnotations ? '' : ';no-file-annotations'),
   };
 }
 

@@ -21,6 +21,14 @@ export interface BuildOptions extends StackerFileOptions {
   layerTypes?: string[];
   /** dm-verity on squashfs and erofs layers (default true; `--no-verity` turns it off). */
   verity?: boolean;
+  /**
+   * Stamp `<namespace>.stacker.stacker_yaml` (the whole file) and `.git_version` (the
+   * `git describe` of its dir) on manifests, as stacker does (default true). Neither is an
+   * input of the layer: a layer rebuilt after a sibling's edit, or at another commit, gets
+   * another digest although nothing it reads changed. Without them, a layer's digest depends
+   * only on its own inputs (and inherited copies of them are dropped).
+   */
+  fileAnnotations?: boolean;
   /** Namespace of the annotations we add to manifests (default `io.stackeroci`). */
   annotationsNamespace?: string;
   /** Build only these layers (and what they need); default: every layer of the files. */

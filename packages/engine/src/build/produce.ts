@@ -151,9 +151,10 @@ async function configure(
   applyImageDirectives(image, layer, ctx.stamp);
   annotate(image, layer, {
     namespace: ctx.settings.annotationsNamespace,
-    stackerYaml: file.text,
+    ...(ctx.settings.fileAnnotations
+      ? { stackerYaml: file.text, gitVersion: ctx.gitVersion(file.dir) }
+      : {}),
     version: ctx.settings.version,
-    gitVersion: ctx.gitVersion(file.dir),
   });
 }
 

@@ -52,6 +52,7 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
     noCache: false,
     debug: false,
     annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',
+    fileAnnotations: true,
     version: ENGINE_VERSION,
     gzipLevel: gzipLevelOf(opts.gzipLevel, builtGzipLevel({ files: given, cache })),
     reportsOutcomes: false,

@@ -64,7 +64,8 @@ export async function runStep(input: RunStepInput): Promise<void> {
         ? 'exit status 255 with no output usually means the script could not start: ' +
             'is its interpreter (/bin/sh unless the first line is a #! of its own) in the image?'
         : 'the output above shows the failing command (scripts run with sh -xe); ' +
-            'fix it, or use --shell-fail to inspect the container',
+            'fix it; to look around in the failed container, build it with ' +
+            `nx-stacker build -f ${layer.file} --shell-fail`,
     );
   } finally {
     removeMountPoints(input.upper, layer);

@@ -111,6 +111,10 @@ async function buildLayers(
       layerTypes: task.options.layerTypes,
       verity: task.options.verity,
       gzipLevel: task.options.gzipLevel,
+      // Neither the whole file nor the commit is an input of a layer task: stamping them
+      // would give a layer rebuilt later another digest, and miss the cache of every layer
+      // built on it.
+      fileAnnotations: false,
       // Only the layers of this task: their ancestors are other tasks' business.
       noCache: NO_CACHE_VALUES.has(process.env[NO_CACHE_ENV] ?? ''),
       layers,
