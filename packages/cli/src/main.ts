@@ -5,6 +5,7 @@ import {
   ENGINE_VERSION,
   isStackerError,
   type Logger,
+  lxcVersion,
   needsUserNamespace,
   runInUserNamespace,
   StackerError,
@@ -52,7 +53,9 @@ export async function main(argv: string[]): Promise<number> {
     if (globals.debug && globals.quiet)
       throw new UsageError("debug and quiet don't make sense together");
     if (globals.version) {
-      process.stdout.write(`${ENGINE_VERSION}\n`);
+      // As stacker's: `<name> <version> liblxc <version>`.
+      const lxc = await lxcVersion();
+      process.stdout.write(`${ENGINE_VERSION}${lxc ? ` liblxc ${lxc}` : ''}\n`);
       return 0;
     }
     if (!command || globals.help || command === 'help') {

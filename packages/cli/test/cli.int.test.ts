@@ -38,6 +38,12 @@ test('--help lists the build command and exits 0', () => {
   assert.match(r.stdout, /build\s+builds a new OCI image/);
 });
 
+test('--version names the version and the liblxc the runner uses, as stacker does', () => {
+  const r = runCli(['--version'], process.cwd());
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^nx-stacker \d+\.\d+\.\d+ liblxc \d+\.\d+\.\d+\n$/);
+});
+
 test('an unknown command or flag is a usage error with exit status 2', () => {
   const r = runCli(['frobnicate'], process.cwd());
   assert.equal(r.status, 2);

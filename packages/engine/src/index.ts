@@ -11,6 +11,7 @@ export { type BuildOptions, checkStorageDirs, gzipLevelOf } from './build/option
 export { CACHE_VERSION, definitionHash } from './cache/key';
 export { resultManifests } from './cache/store';
 export { type CheckItem, checkHost, formatHostCheck, type HostCheck } from './check/check';
+export { lxcVersion } from './check/probes';
 export { type ChrootOptions, chroot, DEFAULT_SHELL } from './chroot/chroot';
 export { clean } from './clean/clean';
 export { type GcSummary, gc } from './clean/gc';

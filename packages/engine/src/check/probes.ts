@@ -42,6 +42,11 @@ export function checkPrivileges(euid = process.geteuid?.()): CheckItem {
   return ok(`running as uid ${euid}: builds run rootless, in a user namespace`);
 }
 
+/** The liblxc version the runner is linked with, or undefined when it cannot say. */
+export async function lxcVersion(): Promise<string | undefined> {
+  return (await checkLxc()).version;
+}
+
 /** The liblxc the runner is linked with, through `nx-stacker-runner version`. */
 export async function checkLxc(): Promise<{ item: CheckItem; version?: string }> {
   try {
