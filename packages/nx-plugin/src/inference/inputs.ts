@@ -60,11 +60,21 @@ export function imageInputs(): InputDefinition[] {
 }
 
 /**
+ * What a layer task's output looks like beyond the engine's cache format; raised when the
+ * plugin changes it, so that Nx does not restore outputs of the old kind. 2: images without
+ * the stacker_yaml and git_version annotations.
+ */
+const OUTPUT_FORMAT = 2;
+
+/**
  * The shell command whose output stands for a layer's definition in its hash. Only
  * characters no shell interprets, so it runs the same under any `sh`.
  */
 export function definitionCommand(definition: string): string {
-  const version = `${ENGINE_VERSION}-cache${CACHE_VERSION}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const version = `${ENGINE_VERSION}-cache${CACHE_VERSION}-out${OUTPUT_FORMAT}`.replace(
+    /[^A-Za-z0-9._-]/g,
+    '_',
+  );
   return `echo stacker-layer ${version} ${definition.replace(/[^A-Za-z0-9]/g, '')}`;
 }
 
