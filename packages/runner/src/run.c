@@ -202,6 +202,9 @@ int run_main(const struct run_options *o)
   int lifeline[2], watcher;
   pid_t child;
 
+  /* What a run step creates must not depend on the umask of whoever started the build: the
+   * container gets the usual 022, as under Docker. */
+  umask(022);
   prepare_stack(o, &stack);
 
   /* Block the signals we handle before anything can go wrong, so none is lost. */

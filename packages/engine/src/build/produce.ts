@@ -85,6 +85,7 @@ async function stackLayer(ctx: BuildContext, layer: Layer, base: Base) {
     stackerDir: ctx.settings.stackerDir,
     log: ctx.log,
     baseLayers: [...lowers],
+    sourceDateEpoch: ctx.settings.sourceDateEpoch,
   });
   ctx.roots.resetLayer(layer.name);
   const overlayLayers: NewLayer[] = [];

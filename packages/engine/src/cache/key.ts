@@ -6,9 +6,10 @@ import { hashValue } from '../util/canonical-json';
  * Bumped whenever what we build from the same inputs changes (tar layout, config edits,
  * annotations): every cached layer is then rebuilt once. 2: a layer built on build_only
  * layers gets their changes collapsed into its own layer (build/collapse.ts), and build_only
- * results record their published ancestor.
+ * results record their published ancestor. 3: with SOURCE_DATE_EPOCH, imports are staged with
+ * it as mtime, and run steps get umask 022 whatever the builder's.
  */
-export const CACHE_VERSION = 2;
+export const CACHE_VERSION = 3;
 
 /** The inputs of one layer, each hashed, so that a miss can say which one changed. */
 export interface KeyParts {

@@ -9,11 +9,12 @@ import type { CopyAttrs } from './types';
  * -1) the copy belongs to whoever runs the build (root, normally), as in stacker, rather than
  * to the source's owner: the developer's uid must not leak into images.
  */
-export function copyAttrsFor(imp: Import): CopyAttrs {
+export function copyAttrsFor(imp: Import, sourceDateEpoch?: number): CopyAttrs {
   return {
     fileMode: imp.mode === undefined ? undefined : imp.mode & 0o777,
     uid: ownerId(imp.uid, process.geteuid?.() ?? 0),
     gid: ownerId(imp.gid, process.getegid?.() ?? 0),
+    mtime: sourceDateEpoch,
   };
 }
 

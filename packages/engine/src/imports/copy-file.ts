@@ -26,8 +26,8 @@ const CHUNK_SIZE = 1 << 20;
  * source's) and the owner of `attrs`. An existing target with the same size and bytes is kept
  * and only its mode/owner fixed (stacker's "using cached copy"); anything else at `target`,
  * a symlink included, is replaced. Large files are copied with copy_file_range or a reflink.
- * The copy gets the source's mtime; times are never compared. Returns whether it changed
- * anything.
+ * The copy gets `attrs.mtime` or else the source's mtime; times are compared only against
+ * `attrs.mtime`. Returns whether it changed anything.
  */
 export function syncFile({ source, stat, target, attrs }: SyncArgs): boolean {
   const mode = attrs.fileMode ?? stat.mode & 0o7777;
@@ -41,7 +41,7 @@ export function syncFile({ source, stat, target, attrs }: SyncArgs): boolean {
   // chown clears setuid/setgid, so the mode goes on after it.
   lchownSync(target, attrs.uid, attrs.gid);
   chmodSync(target, mode);
-  utimesSync(target, stat.atime, stat.mtime);
+  utimesSync(target, attrs.mtime ?? stat.atime, attrs.mtime ?? stat.mtime);
   return true;
 }
 
@@ -54,15 +54,17 @@ export function syncSymlink({ source, stat, target, attrs }: SyncArgs): boolean 
   const link = readlinkSync(source);
   const existing = lstatIfExists({ path: target });
   if (existing?.isSymbolicLink() && readlinkSync(target) === link) {
-    if (existing.uid === attrs.uid && existing.gid === attrs.gid) return false;
+    const timeOk = attrs.mtime === undefined || existing.mtimeMs === attrs.mtime * 1000;
+    if (existing.uid === attrs.uid && existing.gid === attrs.gid && timeOk) return false;
     lchownSync(target, attrs.uid, attrs.gid);
+    if (!timeOk) lutimesSync(target, attrs.mtime as number, attrs.mtime as number);
     return true;
   }
 
   if (existing) removeEntry({ path: target });
   symlinkSync(link, target);
   lchownSync(target, attrs.uid, attrs.gid);
-  lutimesSync(target, stat.atime, stat.mtime);
+  lutimesSync(target, attrs.mtime ?? stat.atime, attrs.mtime ?? stat.mtime);
   return true;
 }
 
@@ -77,9 +79,11 @@ interface SyncArgs {
 // Brings an existing file's owner and mode in line; true when something was wrong.
 function fixAttrs({ target, existing, mode, attrs }: FixArgs): boolean {
   const ownerOk = existing.uid === attrs.uid && existing.gid === attrs.gid;
-  if (ownerOk && (existing.mode & 0o7777) === mode) return false;
+  const timeOk = attrs.mtime === undefined || existing.mtimeMs === attrs.mtime * 1000;
+  if (ownerOk && timeOk && (existing.mode & 0o7777) === mode) return false;
   if (!ownerOk) lchownSync(target, attrs.uid, attrs.gid);
   chmodSync(target, mode);
+  if (!timeOk) utimesSync(target, attrs.mtime as number, attrs.mtime as number);
   return true;
 }
 

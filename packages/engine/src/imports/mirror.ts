@@ -80,5 +80,5 @@ function mirrorDir({ source, stat, target, attrs, stats }: MirrorArgs & { stat: 
   // chown clears setgid on dirs for non-root callers, so the mode goes on after it.
   if (!sameOwner) lchownSync(target, attrs.uid, attrs.gid);
   chmodSync(target, mode);
-  utimesSync(target, stat.atime, stat.mtime);
+  utimesSync(target, attrs.mtime ?? stat.atime, attrs.mtime ?? stat.mtime);
 }

@@ -63,9 +63,15 @@ export async function stageOverlayDirs(args: {
   copyDir: string;
   resolveDest: DestResolver;
   log: Logger;
+  /** mtime of every copied file and symlink (see CopyAttrs.mtime). */
+  sourceDateEpoch?: number;
 }): Promise<ImportTree[]> {
   const { layer, copyDir, resolveDest, log } = args;
-  const attrs: CopyAttrs = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+  const attrs: CopyAttrs = {
+    uid: process.geteuid?.() ?? 0,
+    gid: process.getegid?.() ?? 0,
+    mtime: args.sourceDateEpoch,
+  };
   const trees: ImportTree[] = [];
   if (layer.overlayDirs.length > 0) mkdirSync(copyDir, { recursive: true });
 

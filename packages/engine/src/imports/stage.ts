@@ -37,11 +37,14 @@ export async function stageImports({
   stackerDir,
   log,
   baseLayers = [],
+  sourceDateEpoch,
 }: {
   layer: Layer;
   stackerDir: string;
   log: Logger;
   baseLayers?: string[];
+  /** When set, every staged file and symlink gets it as mtime (see CopyAttrs.mtime). */
+  sourceDateEpoch?: number;
 }): Promise<StagedImports> {
   const dir = join(stackerDir, 'imports', layer.name);
   const copyDir = join(stackerDir, 'imports-copy', layer.name);
@@ -58,7 +61,13 @@ export async function stageImports({
 
   const claims: Claims = new Map();
   const resolveDest = baseDestResolver({ baseLayers });
-  const overlayDirs: ImportTree[] = await stageOverlayDirs({ layer, copyDir, resolveDest, log });
+  const overlayDirs: ImportTree[] = await stageOverlayDirs({
+    layer,
+    copyDir,
+    resolveDest,
+    log,
+    sourceDateEpoch,
+  });
   const digests: ImportDigest[] = [];
   for (const [index, imp] of layer.imports.entries()) {
     const where = importLocation({ layer, imp });
@@ -67,7 +76,7 @@ export async function stageImports({
     verifyImportHash({ imp, source, where });
     digests.push(digestOf({ imp, source }));
 
-    const attrs = copyAttrsFor(imp);
+    const attrs = copyAttrsFor(imp, sourceDateEpoch);
     if (imp.dest === undefined) {
       stageIntoImportsDir({ imp, acquired, source, dir, claims, attrs, where, log });
     } else {

@@ -49,6 +49,12 @@ export interface CopyAttrs {
   /** Owner of every staged entry. */
   uid: number;
   gid: number;
+  /**
+   * mtime (seconds) of every staged file and symlink instead of the source's: the
+   * SOURCE_DATE_EPOCH. An import's times are not part of a layer's key, so they must not reach
+   * its image either (the packer only clamps later times).
+   */
+  mtime?: number;
 }
 
 /** What a copy changed, for the log line. */

@@ -3,12 +3,15 @@
  * parsing, so a value can change the document's structure exactly as in stacker.
  *
  * Syntax: `${{NAME}}` takes the value of the first `NAME=...` entry and is an error when there
- * is none; `${{NAME:default}}` falls back to `default` (which cannot contain `}`).
+ * is none; `${{NAME:default}}` falls back to `default`, which cannot contain `}` but may hold
+ * placeholders itself (`${{IMAGE:${{STACKER_OCI_DIR}}:base}}`).
  *
  * Deliberate differences from stacker, whose implementation builds one regexp per entry:
  * - keys are matched literally (stacker pastes them into a regexp unescaped);
  * - values are inserted literally (stacker expands `$1`, `${x}` inside them, usually to "");
  * - the text is scanned once, so a value containing `${{X}}` is not substituted again;
+ * - a placeholder with a value and a nested placeholder in its default becomes the value
+ *   (stacker leaves the default's closing `}}` behind);
  * - the `$KEY` misuse check needs a word boundary after KEY (stacker's substring test also
  *   fires for `$KEYSUFFIX`), and looks at the text as written, not as partly substituted;
  * - every error carries the file and the line/column of the placeholder.
@@ -36,8 +39,53 @@ export interface SubstituteOptions {
   debug?: (message: string) => void;
 }
 
-const PLACEHOLDER = /\$\{\{([^}]*)\}\}/g;
 const HOW_TO = `pass --substitute NAME=value or write \${{NAME:default}}`;
+
+/** A placeholder as written: its name, its default's parts (text and nested placeholders). */
+interface Placeholder {
+  name: string;
+  offset: number;
+  /** Undefined without `:default`. */
+  fallback?: (string | Placeholder)[];
+  /** Offset just past its closing `}}`. */
+  end: number;
+}
+
+/**
+ * The placeholder starting at `start` (which holds `${{`), or undefined when none is written
+ * there (no closing `}}`, or a `}` inside): the text is then left as it is, as stacker's
+ * regexps leave it. A default may hold placeholders of its own (`${{A:${{B}}}}`), resolved
+ * first, as stacker's entry-by-entry replacement does.
+ */
+function placeholderAt(text: string, start: number): Placeholder | undefined {
+  let i = start + 3;
+  const nameStart = i;
+  while (i < text.length && text[i] !== ':' && text[i] !== '}') i++;
+  const name = text.slice(nameStart, i);
+  if (text.startsWith('}}', i)) return { name, offset: start, end: i + 2 };
+  if (text[i] !== ':') return undefined;
+  i++;
+  const fallback: (string | Placeholder)[] = [];
+  let literal = '';
+  while (i < text.length) {
+    if (text.startsWith('${{', i)) {
+      const inner = placeholderAt(text, i);
+      if (!inner) return undefined;
+      if (literal) fallback.push(literal);
+      literal = '';
+      fallback.push(inner);
+      i = inner.end;
+    } else if (text[i] === '}') {
+      if (!text.startsWith('}}', i)) return undefined;
+      if (literal) fallback.push(literal);
+      return { name, offset: start, fallback, end: i + 2 };
+    } else {
+      literal += text[i];
+      i++;
+    }
+  }
+  return undefined;
+}
 
 /** Replaces every `${{NAME}}` / `${{NAME:default}}` in `text`; see the module comment. */
 export function substitute(
@@ -49,21 +97,36 @@ export function substitute(
   checkMisuse(text, values, opts);
 
   const used = new Map<string, number>();
-  const out = text.replace(PLACEHOLDER, (_match, inner: string, offset: number) => {
-    const colon = inner.indexOf(':');
-    const name = colon < 0 ? inner : inner.slice(0, colon);
-    const value = values.get(name);
+  const replacementOf = (p: Placeholder): string => {
+    const value = values.get(p.name);
     if (value !== undefined) {
-      used.set(name, (used.get(name) ?? 0) + 1);
+      used.set(p.name, (used.get(p.name) ?? 0) + 1);
       return value;
     }
-    if (colon >= 0) return inner.slice(colon + 1);
+    if (p.fallback)
+      return p.fallback
+        .map((part) => (typeof part === 'string' ? part : replacementOf(part)))
+        .join('');
     throw new StackerError(
-      `no value for substitution ${name}`,
-      { file: opts.file, ...lineColumn(text, offset) },
-      HOW_TO.replaceAll('NAME', name),
+      `no value for substitution ${p.name}`,
+      { file: opts.file, ...lineColumn(text, p.offset) },
+      HOW_TO.replaceAll('NAME', p.name),
     );
-  });
+  };
+
+  let out = '';
+  let copied = 0;
+  for (let at = text.indexOf('${{'); at >= 0; ) {
+    const p = placeholderAt(text, at);
+    if (!p) {
+      at = text.indexOf('${{', at + 1);
+      continue;
+    }
+    out += text.slice(copied, at) + replacementOf(p);
+    copied = p.end;
+    at = text.indexOf('${{', p.end);
+  }
+  out += text.slice(copied);
 
   for (const name of values.keys()) {
     const count = used.get(name) ?? 0;

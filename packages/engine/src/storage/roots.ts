@@ -19,6 +19,8 @@ import { extractLayer, removeTree } from './extract';
 
 /** Mode of the dirs holding layer content: only the owner (root) may enter them. */
 const PRIVATE = 0o700;
+/** Mode of an upper dir: the root of the container, and of the layer made from it. */
+const ROOT_DIR_MODE = 0o755;
 
 /** An extraction's temp dir next to its target, `overlay.tmp-<pid>-<random>` (extractLayer). */
 const EXTRACT_TEMP = new RegExp(`^overlay\\.tmp-(${OWNER_TAG})-`);
@@ -108,6 +110,8 @@ export class Roots {
     for (const dir of [this.upperDir(layer), this.workDir(layer), this.mountDir(layer)]) {
       mkdirSync(dir, { recursive: true });
     }
+    // The upper dir is the container's `/` and the layer's root entry: not the umask's say.
+    chmodSync(this.upperDir(layer), ROOT_DIR_MODE);
   }
 
   /**
@@ -132,6 +136,7 @@ export class Roots {
       rmSync(upper, { recursive: true, force: true });
     }
     mkdirSync(upper, { recursive: true });
+    chmodSync(upper, ROOT_DIR_MODE);
   }
 
   /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -265,4 +265,39 @@ app_web:
   assert.equal(who('app_web'), 'app\nunderscore\n');
   const again = await buildIn(dir);
   assert.ok(again.summary.layers.every((l) => l.status === 'reused'));
+});
+
+test("neither the builder's umask nor the imports' times reach the image", async (t) => {
+  if (!requireRoot(t)) return;
+  const project = async (dir: string) =>
+    writeFiles(dir, {
+      'conf/app.conf': 'x=1\n',
+      'tool.sh': '#!/bin/sh\n',
+      'stacker.yaml': `
+app:
+${await fromBusybox()}
+  imports:
+    - conf
+    - path: tool.sh
+      dest: /usr/local/bin/tool
+  run: |
+    cp -a /stacker/imports/conf /etc/conf
+    mkdir -p /srv/data && echo made > /srv/data/file
+`,
+    });
+  const usual = tempDir(t);
+  await project(usual);
+  await buildIn(usual);
+
+  const odd = tempDir(t);
+  await project(odd);
+  const old = new Date('2001-01-01T00:00:00Z');
+  for (const f of ['conf/app.conf', 'conf', 'tool.sh']) utimesSync(join(odd, f), old, old);
+  const umask = process.umask(0o077);
+  try {
+    await buildIn(odd);
+  } finally {
+    process.umask(umask);
+  }
+  assert.equal(tagDigest(join(odd, 'oci'), 'app'), tagDigest(join(usual, 'oci'), 'app'));
 });

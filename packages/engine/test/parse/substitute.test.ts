@@ -35,6 +35,24 @@ test('a default keeps everything after the first colon', () => {
   assert.equal(substitute('${{URL:docker://x:1}}', []), 'docker://x:1');
 });
 
+test('a default may hold placeholders, resolved first (as in real stacker files)', () => {
+  const url = 'url: ${{INPUT:oci:${{STACKER_OCI_DIR}}:bootkit}}';
+  assert.equal(substitute(url, ['STACKER_OCI_DIR=/w/oci']), 'url: oci:/w/oci:bootkit');
+  assert.equal(
+    substitute(url, ['INPUT=docker://r/x', 'STACKER_OCI_DIR=/w/oci']),
+    'url: docker://r/x',
+  );
+  assert.equal(substitute('${{A:${{B:${{C:deep}}}}}}', []), 'deep');
+  const err = stackerError(() => substitute('x: ${{A:${{B}}}}', [], { file: FILE }));
+  assertError(err, { message: /no value for substitution B/, line: 1, column: 9 });
+});
+
+test('text that only looks like a placeholder is left as written', () => {
+  for (const text of ['${{A:x}y}}', '${{A', '${{A:${{B}}', 'cost: $${{']) {
+    assert.equal(substitute(text, ['A=1', 'B=2']), text.includes('${{B}}') ? '${{A:2' : text);
+  }
+});
+
 test('rejects a placeholder without value or default, at its line and column', () => {
   const err = stackerError(() => substitute('a: 1\nb: x ${{MISSING}}\n', [], { file: FILE }));
   assertError(err, {
