@@ -116,6 +116,29 @@ test('publish refuses a username without a password, and a missing --url', (t) =
   assert.match(nourl.stderr, /--url is a mandatory argument for publishing/);
 });
 
+test('a substitution publish is not given becomes "dummy", as in stacker: --force sends the tag', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'stacker.yaml': `
+web:
+  from: {type: oci, url: "${await busyboxLayout()}:busybox"}
+  run: echo \${{VERSION}} > /version
+`,
+  });
+  assert.equal(runCli(['build', '--substitute', 'VERSION=1.2'], dir).status, 0);
+  const dest = `oci:${join(dir, 'pub')}`;
+
+  const refused = runCli(['publish', '--url', dest, '--tag', 't'], dir);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /no value for substitution VERSION: using "dummy"/);
+  assert.match(refused.stderr, /layer needs to be rebuilt before publishing: web/);
+
+  const forced = runCli(['publish', '--url', dest, '--tag', 't', '--force'], dir);
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.equal(tagDigest(join(dir, 'pub'), 'web_t'), tagDigest(join(dir, 'oci'), 'web'));
+});
+
 test('publish refuses a bad --url or --tag before it writes anything', (t) => {
   const dir = tempDir(t);
   const url = runCli(['publish', '--url', 'docker://127.0.0.1:1/Bad NS', '--tag', 'a'], dir);

@@ -3,6 +3,7 @@
  * prerequisites), substituted and parsed, and the order their layers build in.
  */
 import { resolve } from 'node:path';
+import { isStackerError } from '../errors';
 import type { Logger } from '../log';
 import { buildSubstitutions, loadStackerFiles } from '../parse';
 import type { StackerFile } from '../parse/types';
@@ -34,14 +35,40 @@ export interface LoadedSources {
   paths: string[];
 }
 
-/** Loads and plans the stacker files of `opts`; `dirs` are the absolute storage dirs. */
+/**
+ * Loads and plans the stacker files of `opts`; `dirs` are the absolute storage dirs. With
+ * `dummyForMissing` (publish, as in stacker), a placeholder without value or default gets the
+ * value `dummy`, with a warning, instead of failing.
+ */
 export function loadSources(
+  opts: StackerFileOptions & { requireHash?: boolean; dummyForMissing?: boolean },
+  dirs: { stackerDir: string; rootsDir: string; ociDir: string },
+): LoadedSources {
+  const dummies: string[] = [];
+  for (;;) {
+    try {
+      return loadOnce(opts, dirs, dummies);
+    } catch (err) {
+      const missing = /^no value for substitution (.+)$/.exec((err as Error).message)?.[1];
+      if (!opts.dummyForMissing || !isStackerError(err) || missing === undefined) throw err;
+      if (dummies.includes(`${missing}=dummy`)) throw err;
+      opts.log.warn(
+        `no value for substitution ${missing}: using "dummy", as stacker publish does ` +
+          "(give the build's --substitute flags for its layers to count as built)",
+      );
+      dummies.push(`${missing}=dummy`);
+    }
+  }
+}
+
+function loadOnce(
   opts: StackerFileOptions & { requireHash?: boolean },
   dirs: { stackerDir: string; rootsDir: string; ociDir: string },
+  dummies: string[],
 ): LoadedSources {
   const cwd = opts.cwd ?? process.cwd();
   const substitutions = buildSubstitutions({
-    flags: opts.substitutions ?? [],
+    flags: [...(opts.substitutions ?? []), ...dummies],
     file: opts.substituteFile && resolve(cwd, opts.substituteFile),
     workDir: opts.workDir && resolve(cwd, opts.workDir),
     ...dirs,

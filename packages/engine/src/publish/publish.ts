@@ -43,7 +43,7 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
   const layout = await OciLayout.open(dirs.ociDir, { create: false });
 
   // Parse and plan as a build would, then find which layers are cached as they are now.
-  const { files, plan, paths } = loadSources(opts, dirs);
+  const { files, plan, paths } = loadSources({ ...opts, dummyForMissing: true }, dirs);
   const cache = new BuildCache(dirs.stackerDir);
   const given = paths.map((p) => files.get(p)).filter((f) => f !== undefined);
   const settings: BuildSettings = {
