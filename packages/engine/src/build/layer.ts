@@ -65,7 +65,10 @@ export async function buildLayer(
     async () => {
       const meanwhile = waited ? await findReusable(ctx, layer, key, parts) : undefined;
       if (meanwhile?.entry) return { reused: meanwhile.entry };
-      return produceLayer({ ctx, layer, file, base });
+      const produced = await produceLayer({ ctx, layer, file, base });
+      // Recorded before the lock goes, so that a build waiting for it finds it.
+      ctx.cache.put({ key, file: layer.file, name: layer.name, parts, result: produced.result });
+      return produced;
     },
     {
       onWait: (pid) => {
@@ -86,7 +89,6 @@ export async function buildLayer(
   }
 
   const entry = { key, file: layer.file, name: layer.name, parts, result: built.result };
-  ctx.cache.put(entry);
   await finish(ctx, layer, base, { version: CACHE_VERSION, ...entry });
   const seconds = (performance.now() - started) / 1000;
   outcomeLine(
