@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # Debian 12's own nodejs is 18; nx-stacker needs Node 20.19+ (or 22.12+) and npm.
 if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
   process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a > 22 ? 0 : 1)' 2>/dev/null; then
-  echo "setup: Node.js 20.19 or later is needed (found: $(node --version 2>/dev/null || echo none))" >&2
-  echo "setup: install it from your usual source (NodeSource, nvm, a Node tarball), then run this again" >&2
+  found=$(node --version 2>/dev/null || echo none)
+  echo "setup: Node.js 20.19 or later is needed (found: $found)" >&2
+  echo "setup: install it (NodeSource, nvm, a Node tarball), then run this again" >&2
   exit 1
 fi
 

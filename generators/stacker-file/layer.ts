@@ -131,7 +131,8 @@ function buildBase(
         `no layer '${tag}' to build on in ${facts.file}`,
         where,
         layers.length > 0
-          ? `use one of ${layers.join(', ')}, or list the file that defines it under config.prerequisites`
+          ? `use one of ${layers.join(', ')}, or list the file that defines it under ` +
+              'config.prerequisites'
           : 'a built base is a layer of this file or of a file listed under config.prerequisites',
       );
     }

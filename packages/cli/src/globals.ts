@@ -104,11 +104,9 @@ function readConfig(path: string | undefined): ConfigFile {
   const problem = doc.errors[0];
   if (problem) {
     const [line, column] = [problem.linePos?.[0].line, problem.linePos?.[0].col];
-    throw new StackerError(
-      `couldn't parse config file: ${problem.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
-      { file, line, column },
-      hint,
-    );
+    // yaml's first line ends with its own "at line L, column C:", which the location says.
+    const what = problem.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '');
+    throw new StackerError(`couldn't parse config file: ${what}`, { file, line, column }, hint);
   }
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) return {};

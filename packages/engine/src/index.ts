@@ -26,7 +26,7 @@ export { DEFAULT_STACKER_FILE_PATTERN, findStackerFiles } from './discover/stack
 export { formatLocation, isStackerError, type Location, StackerError } from './errors';
 export { type GrabOptions, grab } from './grab/grab';
 export { formatInspect, humanBytes, type InspectedImage, inspectImages } from './inspect/inspect';
-export { layerTagName } from './layer-types/types';
+export { LAYER_KINDS, type LayerKind, layerTagName } from './layer-types/types';
 export { type Logger, memoryLogger, silentLogger } from './log';
 export type { IdMapping, UserNamespaceMap } from './native/runner';
 export { setRunnerWarningHandler } from './native/warnings';
@@ -48,4 +48,5 @@ export {
   userNamespaceMap,
 } from './rootless/user-namespace';
 export { type BuiltLayer, findBuiltLayer, listBuiltLayers } from './snapshot/built-layer';
+export { escapeLayerName } from './util/layer-name';
 export { ENGINE_VERSION } from './version';

@@ -6,6 +6,8 @@
  *
  * `include` and `exclude` are Nx's own: they narrow the stacker files the plugin sees.
  */
+import { LAYER_KINDS } from './engine';
+
 export interface StackerPluginOptions {
   /**
    * Name of the target that builds every layer of a stacker file and assembles the file's
@@ -122,8 +124,8 @@ const OPTION_RULES: Record<string, [Check, string]> = {
     'a map of KEY: value',
   ],
   layerTypes: [
-    (v) => Array.isArray(v) && v.every((t) => ['tar', 'squashfs', 'erofs'].includes(t)),
-    'a list of tar, squashfs, erofs',
+    (v) => Array.isArray(v) && v.every((t) => (LAYER_KINDS as readonly unknown[]).includes(t)),
+    `a list of ${LAYER_KINDS.join(', ')}`,
   ],
   verity: [isBoolean, 'true or false'],
   gzipLevel: [

@@ -2,7 +2,6 @@
  * `generate_labels` (spec 3.7 step 3): a script run on the layer just built whose output files
  * become image labels.
  */
-
 import {
   lstatSync,
   mkdirSync,
@@ -153,5 +152,3 @@ function readLabels(dir: string, where: Location): Record<string, string> {
   }
   return labels;
 }
-
-/** A layer name made fit for a file or container name (layer names may contain `/`). */

@@ -3,7 +3,6 @@
  * prerequisites), substituted and parsed, and the order their layers build in.
  */
 import { resolve } from 'node:path';
-import { isStackerError } from '../errors';
 import type { Logger } from '../log';
 import { buildSubstitutions, loadStackerFiles } from '../parse';
 import type { StackerFile } from '../parse/types';
@@ -38,37 +37,15 @@ export interface LoadedSources {
 /**
  * Loads and plans the stacker files of `opts`; `dirs` are the absolute storage dirs. With
  * `dummyForMissing` (publish, as in stacker), a placeholder without value or default gets the
- * value `dummy`, with a warning, instead of failing.
+ * value `dummy`, with a warning (once per name), instead of failing.
  */
 export function loadSources(
   opts: StackerFileOptions & { requireHash?: boolean; dummyForMissing?: boolean },
   dirs: { stackerDir: string; rootsDir: string; ociDir: string },
 ): LoadedSources {
-  const dummies: string[] = [];
-  for (;;) {
-    try {
-      return loadOnce(opts, dirs, dummies);
-    } catch (err) {
-      const missing = /^no value for substitution (.+)$/.exec((err as Error).message)?.[1];
-      if (!opts.dummyForMissing || !isStackerError(err) || missing === undefined) throw err;
-      if (dummies.includes(`${missing}=dummy`)) throw err;
-      opts.log.warn(
-        `no value for substitution ${missing}: using "dummy", as stacker publish does ` +
-          "(give the build's --substitute flags for its layers to count as built)",
-      );
-      dummies.push(`${missing}=dummy`);
-    }
-  }
-}
-
-function loadOnce(
-  opts: StackerFileOptions & { requireHash?: boolean },
-  dirs: { stackerDir: string; rootsDir: string; ociDir: string },
-  dummies: string[],
-): LoadedSources {
   const cwd = opts.cwd ?? process.cwd();
   const substitutions = buildSubstitutions({
-    flags: [...(opts.substitutions ?? []), ...dummies],
+    flags: opts.substitutions ?? [],
     file: opts.substituteFile && resolve(cwd, opts.substituteFile),
     workDir: opts.workDir && resolve(cwd, opts.workDir),
     ...dirs,
@@ -78,6 +55,7 @@ function loadOnce(
   const files = loadStackerFiles(paths, {
     substitutions,
     requireHash: opts.requireHash,
+    missingValue: opts.dummyForMissing ? dummyFor(opts.log) : undefined,
     warn: (m) => opts.log.warn(m),
     debug: (m) => opts.log.debug(m),
   });
@@ -86,4 +64,19 @@ function loadOnce(
     [...files.keys()].filter((p) => paths.includes(p)),
   );
   return { files, plan, paths };
+}
+
+/** Stacker publish's stand-in for a missing substitution, said once per name. */
+function dummyFor(log: Logger): (name: string) => string {
+  const said = new Set<string>();
+  return (name) => {
+    if (!said.has(name)) {
+      said.add(name);
+      log.warn(
+        `no value for substitution ${name}: using "dummy", as stacker publish does ` +
+          "(give the build's --substitute flags for its layers to count as built)",
+      );
+    }
+    return 'dummy';
+  };
 }

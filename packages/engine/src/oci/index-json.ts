@@ -13,14 +13,15 @@ export function emptyIndex(): ImageIndex {
   return { schemaVersion: 2, manifests: [] };
 }
 
-/**
- * Reads and checks `path`. A missing `manifests` member is read as an empty list (some tools
- * omit it); anything that is not an index object is an error naming the file.
- */
+/** What to do about an index.json that cannot be read as one. */
 const INDEX_HINT =
   "the OCI dir's index.json is damaged: restore it, or remove the OCI dir (or run " +
   "'clean') and build again";
 
+/**
+ * Reads and checks `path`. A missing `manifests` member is read as an empty list (some tools
+ * omit it); anything that is not an index object is an error naming the file.
+ */
 export function readIndexFile(path: string): ImageIndex {
   let text: string;
   try {

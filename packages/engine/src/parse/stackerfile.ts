@@ -43,6 +43,7 @@ export function parseStackerText(text: string, path: string, opts: ParseOptions)
     file,
     warn: opts.warn,
     debug: opts.debug,
+    missingValue: opts.missingValue,
   });
   const src = parseYaml(substituted, file, opts.warn);
   const ctx: NodeContext = { src, warn: opts.warn };

@@ -37,6 +37,8 @@ export interface SubstituteOptions {
   warn?: (message: string) => void;
   /** Receives, per entry, whether and how often it was used. */
   debug?: (message: string) => void;
+  /** See ParseOptions.missingValue. */
+  missingValue?: (name: string) => string | undefined;
 }
 
 const HOW_TO = `pass --substitute NAME=value or write \${{NAME:default}}`;
@@ -107,6 +109,8 @@ export function substitute(
       return p.fallback
         .map((part) => (typeof part === 'string' ? part : replacementOf(part)))
         .join('');
+    const filled = opts.missingValue?.(p.name);
+    if (filled !== undefined) return filled;
     throw new StackerError(
       `no value for substitution ${p.name}`,
       { file: opts.file, ...lineColumn(text, p.offset) },

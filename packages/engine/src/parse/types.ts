@@ -124,6 +124,11 @@ export interface ParseOptions {
    * `--substitute-file` entries not already given, then the STACKER_* built-ins.
    */
   substitutions: string[];
+  /**
+   * The value of a placeholder that has neither a value nor a default (publish: `dummy`, as in
+   * stacker); without it, or when it returns undefined, that is an error.
+   */
+  missingValue?: (name: string) => string | undefined;
   /** `--require-hash`: http(s) imports must carry a `hash`. */
   requireHash?: boolean;
   /** Receives deprecation warnings and placeholder-misuse messages. */

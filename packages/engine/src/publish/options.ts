@@ -1,7 +1,7 @@
 import type { StackerFileOptions } from '../build/sources';
 import { StackerError } from '../errors';
 import { isValidTagName } from '../oci/index-json';
-import { parseImageReference } from '../registry/reference';
+import { isValidRegistryTag, parseImageReference } from '../registry/reference';
 
 /** What a caller (the CLI, later the Nx executor) asks `publish` to do: stacker's flags. */
 export interface PublishOptions extends StackerFileOptions {
@@ -63,7 +63,7 @@ export function checkPublishOptions(opts: PublishOptions): Destination {
   if (opts.url.startsWith('docker://')) {
     const url = opts.url.replace(/\/+$/, '');
     checkRegistryUrl(url, opts.url);
-    for (const tag of opts.tags) checkTag(tag, DOCKER_TAG.test(tag), DOCKER_TAG_HINT);
+    for (const tag of opts.tags) checkTag(tag, isValidRegistryTag(tag), DOCKER_TAG_HINT);
     return { kind: 'docker', url };
   }
   if (opts.url.startsWith('oci:')) {
@@ -76,9 +76,6 @@ export function checkPublishOptions(opts: PublishOptions): Destination {
     'publish to docker://<registry>[/<namespace>] or oci:<layout dir>',
   );
 }
-
-/** The distribution spec's tag grammar. */
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 const DOCKER_TAG_HINT = 'a tag is up to 128 letters, digits, _ . and - (not starting with . or -)';
 const OCI_TAG_HINT = 'a tag is letters and digits, joined by single - . _ : @ + or /';

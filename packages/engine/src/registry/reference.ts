@@ -8,6 +8,11 @@ const DOCKER_HUB_API = 'registry-1.docker.io';
 /** One path component of a repository name (distribution's reference grammar). */
 const REPO_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
+
+/** Whether `tag` is a valid tag under the distribution spec's grammar. */
+export function isValidRegistryTag(tag: string): boolean {
+  return TAG.test(tag);
+}
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /** An image in a registry: `docker://<registry>/<repository>[:<tag>][@<digest>]`. */

@@ -40,10 +40,8 @@ export async function withTemporarySnapshot<T>(
   const { layer } = opts;
   const roots = new Roots(opts.rootsDir);
   const activity = registerBuild(opts.stackerDir);
-  const dir = join(
-    opts.rootsDir,
-    `${SNAPSHOT_PREFIX}${escapeLayerName(layer.name)}-${ownerTag()}-${randomBytes(4).toString('hex')}`,
-  );
+  const unique = `${ownerTag()}-${randomBytes(4).toString('hex')}`;
+  const dir = join(opts.rootsDir, `${SNAPSHOT_PREFIX}${escapeLayerName(layer.name)}-${unique}`);
 
   try {
     // Extract the image's layers (once: later snapshots and builds reuse them).

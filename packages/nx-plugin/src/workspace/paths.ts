@@ -13,6 +13,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { escapeLayerName } from '../engine';
 
 /** The workspace dir holding the engine's state for Nx builds. */
 export const STATE_DIR = '.nx-stacker';
@@ -64,7 +65,7 @@ export function layersDir(projectRoot: string): string {
  * (they are OCI tag names), which is escaped so that no layer's output nests in another's.
  */
 export function layerOutput(projectRoot: string, layer: string): string {
-  return posix.join(layersDir(projectRoot), layer.replaceAll('%', '%25').replaceAll('/', '%2F'));
+  return posix.join(layersDir(projectRoot), escapeLayerName(layer));
 }
 
 /** The assembled OCI layout of a project's stacker file, relative to the workspace root. */
