@@ -82,7 +82,9 @@ export async function download(opts: DownloadOptions): Promise<Downloaded> {
   }
 
   // Ask the server what it has; compare with the YAML hash and with what we have.
-  const creds = findCredentials(authKey(url), opts.env);
+  // An identity token is for registries' token servers; a file server gets Basic or nothing.
+  const found = findCredentials(authKey(url), opts.env);
+  const creds = found?.username || found?.password ? found : undefined;
   const info = await headInfo(opts, creds);
   if (hash && info.sha256 && info.sha256 !== hash) {
     throw new StackerError(

@@ -4,10 +4,15 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StackerError } from '../errors';
 
-/** A user name and password for one registry or server. */
+/**
+ * A user name and password for one registry or server, or an identity token: an OAuth2
+ * refresh token that a registry's Bearer token server exchanges for access tokens (what
+ * `az acr login` and some credential helpers store instead of a password).
+ */
 export interface Credentials {
   username: string;
   password: string;
+  identityToken?: string;
   /** Where they came from, for messages: `<auth file> (<key>)` or `--username/--password`. */
   source: string;
 }
@@ -81,6 +86,7 @@ interface AuthEntry {
   auth?: string;
   username?: string;
   password?: string;
+  identitytoken?: string;
 }
 
 interface AuthFile {
@@ -115,10 +121,13 @@ function readAuthFile(file: string): AuthFile | undefined {
 
 function decodeEntry(entry: AuthEntry, file: string, key: string): Credentials | undefined {
   const source = `${file} (${key})`;
+  const token = entry.identitytoken ? { identityToken: entry.identitytoken } : {};
   if (entry.username !== undefined && entry.password !== undefined) {
-    return { username: entry.username, password: entry.password, source };
+    return { username: entry.username, password: entry.password, source, ...token };
   }
-  if (!entry.auth) return undefined;
+  // An identity token needs no `auth` beside it (logins write a placeholder user there).
+  if (!entry.auth)
+    return entry.identitytoken ? { username: '', password: '', source, ...token } : undefined;
   const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) {
@@ -128,7 +137,12 @@ function decodeEntry(entry: AuthEntry, file: string, key: string): Credentials |
       'log in again (skopeo login) or fix the entry',
     );
   }
-  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
+  return {
+    username: decoded.slice(0, colon),
+    password: decoded.slice(colon + 1),
+    source,
+    ...token,
+  };
 }
 
 /** What a credential helper prints for `get`. */
@@ -191,12 +205,9 @@ function askHelper(args: {
     );
   }
   if (!answer.Secret) return undefined;
+  // Docker's convention: the user `<token>` means the secret is an identity token.
   if (answer.Username === '<token>') {
-    throw new StackerError(
-      `credential helper ${where} gave an identity token, which is not supported`,
-      {},
-      'log in with a user name and password (or an access token as the password)',
-    );
+    return { username: '', password: '', identityToken: answer.Secret, source: where };
   }
   return { username: answer.Username ?? '', password: answer.Secret, source: where };
 }

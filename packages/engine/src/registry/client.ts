@@ -156,7 +156,16 @@ export class RegistryClient {
       return;
     }
     if (challenges.some((c) => c.scheme === 'basic')) {
-      if (!this.opts.credentials) throw this.missing(scopes);
+      const creds = this.opts.credentials;
+      if (!creds) throw this.missing(scopes);
+      if (creds.identityToken && !creds.username && !creds.password) {
+        throw new RegistryAuthError(
+          `registry ${this.opts.registry} asks for a user name and password, but ` +
+            `${creds.source} holds only an identity token, which works with Bearer token ` +
+            'servers alone',
+          `log in with a user name and password ('skopeo login ${this.opts.registry}')`,
+        );
+      }
       this.basic = true;
       return;
     }
@@ -166,20 +175,41 @@ export class RegistryClient {
     );
   }
 
-  /** A token from the realm of a Bearer challenge, for our scopes and the challenge's. */
+  /**
+   * A token from the realm of a Bearer challenge, for our scopes and the challenge's: asked
+   * for with GET and Basic credentials, or, for an identity token, with an OAuth2
+   * refresh-token grant POSTed as a form (as containers/image does).
+   */
   private async fetchToken(params: Record<string, string>, scopes: string[]): Promise<string> {
     const url = new URL(params.realm as string);
-    if (params.service) url.searchParams.set('service', params.service);
-    const wanted = new Set([...scopes, ...(params.scope ?? '').split(' ').filter(Boolean)]);
-    for (const scope of wanted) url.searchParams.append('scope', scope);
+    const wanted = [...new Set([...scopes, ...(params.scope ?? '').split(' ').filter(Boolean)])];
     const creds = this.opts.credentials;
+    const identityToken = creds?.identityToken;
+    let form: Buffer | undefined;
+    if (identityToken) {
+      const fields = new URLSearchParams();
+      fields.set('grant_type', 'refresh_token');
+      fields.set('refresh_token', identityToken);
+      fields.set('client_id', 'nx-stacker');
+      if (params.service) fields.set('service', params.service);
+      if (wanted.length) fields.set('scope', wanted.join(' '));
+      form = Buffer.from(fields.toString());
+    } else {
+      if (params.service) url.searchParams.set('service', params.service);
+      for (const scope of wanted) url.searchParams.append('scope', scope);
+    }
 
     const res = await withRetries(
       async () => {
         const r = await send({
-          method: 'GET',
+          method: form ? 'POST' : 'GET',
           url,
-          headers: creds ? { Authorization: basicAuth(creds) } : {},
+          headers: form
+            ? { 'Content-Type': 'application/x-www-form-urlencoded' }
+            : creds
+              ? { Authorization: basicAuth(creds) }
+              : {},
+          body: form,
           verifyTls: !this.opts.insecure,
           env: this.opts.env,
           signal: this.opts.signal,
@@ -193,7 +223,8 @@ export class RegistryClient {
       },
       { signal: this.opts.signal },
     );
-    if (res.status === 401 || res.status === 403) {
+    // OAuth2 servers answer a refresh token they do not accept with 400 invalid_grant.
+    if (res.status === 401 || res.status === 403 || (form && res.status === 400)) {
       res.discard();
       throw creds ? this.rejected(scopes) : this.missing(scopes);
     }
@@ -226,12 +257,17 @@ export class RegistryClient {
   }
 
   private rejected(scopes: string[]): RegistryAuthError {
-    const source = this.opts.credentials?.source ?? 'no credentials';
+    const creds = this.opts.credentials;
+    const source = creds?.source ?? 'no credentials';
+    const what = creds?.identityToken ? 'the identity token' : 'the credentials';
     return new RegistryAuthError(
-      `registry ${this.opts.registry} refused the credentials from ${source} ` +
+      `registry ${this.opts.registry} refused ${what} from ${source} ` +
         `(for ${scopes.join(' ')})`,
-      'check the user name and password there (they are not shown here), and that the ' +
-        'account may access this repository',
+      creds?.identityToken
+        ? 'identity tokens expire: log in again (they are not shown here), and check that ' +
+            'the account may access this repository'
+        : 'check the user name and password there (they are not shown here), and that the ' +
+            'account may access this repository',
     );
   }
 

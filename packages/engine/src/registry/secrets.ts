@@ -11,9 +11,12 @@ export class Secrets {
     if (value && value.length >= 4) this.values.add(value);
   }
 
-  /** Remembers a user name and password, and the Basic credential made of them. */
-  addCredentials(creds: { username: string; password: string } | undefined): void {
+  /** Remembers a password, the Basic credential made of it, and an identity token. */
+  addCredentials(
+    creds: { username: string; password: string; identityToken?: string } | undefined,
+  ): void {
     if (!creds) return;
+    this.add(creds.identityToken);
     this.add(creds.password);
     this.add(Buffer.from(`${creds.username}:${creds.password}`).toString('base64'));
   }

@@ -147,3 +147,32 @@ test('a missing or failing helper is an error naming it, never showing what it p
       !err.format().includes('leaked-4711'),
   );
 });
+
+test('identity tokens: an entry with identitytoken, or a helper answering as <token>', (t) => {
+  const placeholder = Buffer.from('00000000-0000-0000-0000-000000000000:').toString('base64');
+  const file = authFileWith(t, {
+    auths: {
+      'acr.example': { auth: placeholder, identitytoken: 'refresh-0815' },
+      'bare.example': { identitytoken: 'refresh-4711' },
+    },
+  });
+  const acr = findCredentials('acr.example/team/app', { REGISTRY_AUTH_FILE: file });
+  assert.equal(acr?.identityToken, 'refresh-0815');
+  assert.equal(acr?.password, '');
+  assert.equal(
+    findCredentials('bare.example/app', { REGISTRY_AUTH_FILE: file })?.identityToken,
+    'refresh-4711',
+  );
+
+  const path = helper(
+    t,
+    'oauth',
+    'echo "{\\"Username\\":\\"<token>\\",\\"Secret\\":\\"refresh-42\\"}"',
+  );
+  const helped = authFileWith(t, { credHelpers: { 'acr.example': 'oauth' } });
+  const creds = findCredentials('acr.example/app', { REGISTRY_AUTH_FILE: helped, ...path });
+  assert.deepEqual(
+    { user: creds?.username, password: creds?.password, token: creds?.identityToken },
+    { user: '', password: '', token: 'refresh-42' },
+  );
+});

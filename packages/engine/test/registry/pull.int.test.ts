@@ -284,6 +284,26 @@ app:
     return true;
   });
 
+  // An identity token is no use to a registry asking for Basic credentials: said, not shown.
+  const tokenOnly = join(dir, 'token-only.json');
+  writeFileSync(
+    tokenOnly,
+    JSON.stringify({ auths: { [registry.host]: { identitytoken: 'refresh-token-0815' } } }),
+  );
+  await assert.rejects(
+    buildIn(dir, { env: env({ REGISTRY_AUTH_FILE: tokenOnly }) }),
+    (err: Error) => {
+      const text = `${err.message}\n${(err as { hint?: string }).hint}`;
+      assert.match(
+        text,
+        /asks for a user name and password, but .*token-only\.json.* holds only an identity token/,
+      );
+      assert.match(text, /skopeo login/);
+      assert.ok(!text.includes('refresh-token-0815'));
+      return true;
+    },
+  );
+
   const none = join(dir, 'none.json');
   writeFileSync(none, '{"auths": {}}');
   await assert.rejects(buildIn(dir, { env: env({ REGISTRY_AUTH_FILE: none }) }), (err: Error) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, type TestContext, test } from 'node:test';
@@ -16,6 +16,7 @@ import {
 
 const USER = 'robot';
 const PASSWORD = 'token-secret-0815';
+const IDENTITY_TOKEN = 'refresh-token-4711-abcdef';
 let tlsRegistry: TestRegistry;
 let tokenRegistry: TestRegistry;
 let tokens: TokenServer;
@@ -25,7 +26,7 @@ let authFile: string;
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'nx-stacker-tls-'));
   tlsRegistry = await startRegistry({ tls: true });
-  tokens = await startTokenServer(workDir, { user: USER, password: PASSWORD });
+  tokens = await startTokenServer(workDir, { user: USER, password: PASSWORD }, IDENTITY_TOKEN);
   tokenRegistry = await startRegistry({ token: tokens.token });
   authFile = writeAuthFile(workDir, { [tokenRegistry.host]: { user: USER, password: PASSWORD } });
 
@@ -130,6 +131,43 @@ test('Bearer tokens: refused credentials are reported without being shown', asyn
     (err: Error & { hint?: string }) => {
       assert.match(err.message, /refused the credentials/);
       assert.ok(!`${err.message}${err.hint}`.includes('wrong-one-42'));
+      return true;
+    },
+  );
+});
+
+/** An auth file whose entry for the token registry holds `identityToken`, as logins write it. */
+function identityAuthFile(dir: string, identityToken: string): string {
+  const file = join(dir, 'identity-auth.json');
+  const auth = Buffer.from('00000000-0000-0000-0000-000000000000:').toString('base64');
+  writeFileSync(
+    file,
+    JSON.stringify({ auths: { [tokenRegistry.host]: { auth, identitytoken: identityToken } } }),
+  );
+  return file;
+}
+
+test('Bearer tokens: an identity token is exchanged with a refresh-token grant', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = project(t, `docker://${tokenRegistry.host}/team/busybox:1.0`, true);
+  tokens.requests.length = 0;
+  const file = identityAuthFile(dir, IDENTITY_TOKEN);
+  const { log } = await buildIn(dir, { env: env({ REGISTRY_AUTH_FILE: file }) });
+  assert.equal(readFileSync(join(umociUnpack(t, join(dir, 'oci'), 'app'), 'ok'), 'utf8'), 'ok\n');
+  assert.deepEqual(tokens.requests, ['identity repository:team/busybox:pull']);
+  assert.ok(!log.text().includes(IDENTITY_TOKEN));
+});
+
+test('Bearer tokens: a refused identity token says to log in again, without showing it', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = project(t, `docker://${tokenRegistry.host}/team/busybox:1.0`, true);
+  const file = identityAuthFile(dir, 'expired-refresh-token-99');
+  await assert.rejects(
+    buildIn(dir, { env: env({ REGISTRY_AUTH_FILE: file }) }),
+    (err: Error & { hint?: string }) => {
+      assert.match(err.message, /refused the identity token from .*identity-auth\.json/);
+      assert.match(err.hint ?? '', /log in again/);
+      assert.ok(!`${err.message}${err.hint}`.includes('expired-refresh-token-99'));
       return true;
     },
   );

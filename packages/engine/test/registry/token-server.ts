@@ -15,11 +15,16 @@ export interface TokenServer {
 
 /**
  * A Bearer token server for a registry configured with `auth: token`: it checks Basic
- * credentials of `user` (anonymous requests get no access) and answers with a JWT (RS256,
- * its certificate in the `x5c` header) granting every scope asked for. `dir` receives the
- * signing key and certificate.
+ * credentials of `user` on GET (anonymous requests get no access), or on POST an OAuth2
+ * refresh-token grant whose token must be `identityToken` (logged as `identity`; a wrong one
+ * gets 400 invalid_grant), and answers with a JWT (RS256, its certificate in the `x5c` header)
+ * granting every scope asked for. `dir` receives the signing key and certificate.
  */
-export async function startTokenServer(dir: string, user: Credentials): Promise<TokenServer> {
+export async function startTokenServer(
+  dir: string,
+  user: Credentials,
+  identityToken?: string,
+): Promise<TokenServer> {
   const { cert, key } = selfSignedCert(dir, 'token-issuer');
   const der = certDer(cert);
   const signingKey = readFileSync(key);
@@ -28,6 +33,26 @@ export async function startTokenServer(dir: string, user: Credentials): Promise<
   const issuer = 'nx-stacker-test-issuer';
 
   const server = http.createServer((req, res) => {
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+        const ok =
+          form.get('grant_type') === 'refresh_token' &&
+          identityToken !== undefined &&
+          form.get('refresh_token') === identityToken;
+        requests.push(`${ok ? 'identity' : 'wrong-identity'} ${scopes.join(' ')}`);
+        if (!ok) {
+          res.writeHead(400, { 'Content-Type': 'application/json' });
+          res.end('{"error":"invalid_grant"}');
+          return;
+        }
+        answer(res, user.user, scopes, 'access_token');
+      });
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://x');
     const scopes = url.searchParams.getAll('scope');
     const expected = `Basic ${Buffer.from(`${user.user}:${user.password}`).toString('base64')}`;
@@ -37,6 +62,16 @@ export async function startTokenServer(dir: string, user: Credentials): Promise<
       res.writeHead(401).end('{"details":"bad credentials"}');
       return;
     }
+    answer(res, who, scopes);
+  });
+
+  /** Sends a token for `scopes`, under `field` (OAuth2 servers name it `access_token`). */
+  function answer(
+    res: http.ServerResponse,
+    who: string | undefined,
+    scopes: string[],
+    field = 'token',
+  ): void {
     const access = who
       ? scopes.map((s) => {
           const [type, name, actions] = s.split(':');
@@ -59,8 +94,8 @@ export async function startTokenServer(dir: string, user: Credentials): Promise<
       signingKey,
     );
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ token, expires_in: 300 }));
-  });
+    res.end(JSON.stringify({ [field]: token, expires_in: 300 }));
+  }
   const port = await listenOnLoopback(server);
   return {
     token: { realm: `http://127.0.0.1:${port}/token`, service, issuer, certFile: cert },
