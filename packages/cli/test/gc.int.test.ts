@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -50,5 +60,32 @@ describe('nx-stacker gc', { skip: rootSkip() }, () => {
     const chroot = cli(['chroot', 'app', 'cat', '/app', '/tools'], dir);
     assert.equal(chroot.status, 0, chroot.stderr);
     assert.equal(chroot.stdout, 'v2\ntools\n');
+  });
+
+  test('keeps the extracted dir that another layer type links to', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'nx-stacker-gc-types-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    await writeLayeredProject(dir);
+    const built = cli(['build', '--layer-type', 'tar', '--layer-type', 'squashfs'], dir);
+    assert.equal(built.status, 0, built.stderr);
+    const links = extracted(dir).filter((n) => lstatSync(join(dir, 'roots', n)).isSymbolicLink());
+    assert.ok(links.length > 0, "squashfs layers are links to the tar layers' dirs");
+
+    // Only the squashfs images are left: no tag and no cache entry names the tar layers.
+    for (const tag of ['app', 'base']) {
+      execFileSync('umoci', ['rm', '--image', `${join(dir, 'oci')}:${tag}`]);
+    }
+    rmSync(join(dir, '.stacker/cache'), { recursive: true, force: true });
+    const r = cli(['gc'], dir);
+    assert.equal(r.status, 0, r.stderr);
+    const squashfs = ['app-squashfs', 'base-squashfs'].flatMap((tag) =>
+      skopeoManifest(join(dir, 'oci'), tag).layers.map((l) => l.digest.replace(':', '_')),
+    );
+    for (const name of squashfs) {
+      assert.ok(existsSync(join(dir, 'roots', name, 'overlay')), `${name} still resolves`);
+    }
+    for (const name of extracted(dir)) {
+      assert.ok(existsSync(join(dir, 'roots', name)), `${name} is no dangling link`);
+    }
   });
 });

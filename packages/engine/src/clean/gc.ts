@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildCache, resultManifests } from '../cache/store';
 import type { Logger } from '../log';
@@ -31,7 +31,8 @@ export interface GcSummary {
  * `stacker gc`, which stacker leaves unimplemented (`todo`): removes what no image needs any
  * more. In the OCI dir, blobs unreachable from the tags and from the build cache (which
  * keeps build_only images); in the roots dir, extracted layers that are not a layer of any
- * of those images (they are only a cache: a later build extracts them again) and snapshot
+ * of those images nor the dir such a layer of another type links to (they are only a cache:
+ * a later build extracts them again) and snapshot
  * dirs of processes that are gone. Refuses to run while another process uses the dirs.
  */
 export async function gc(opts: {
@@ -64,6 +65,11 @@ export async function gc(opts: {
     ? await layerDigests(layout, [...layout.readIndex().manifests, ...keep])
     : [];
   const neededDirs = new Set(needed.map(digestDirName));
+  // A layer of another type is a symlink to the dir its content was extracted to: keep that.
+  for (const name of [...neededDirs]) {
+    const target = linkTarget(join(opts.rootsDir, name));
+    if (target?.startsWith('sha256_')) neededDirs.add(target);
+  }
   for (const name of listDir(opts.rootsDir)) {
     if (!name.startsWith('sha256_') || neededDirs.has(name)) continue;
     rmSync(join(opts.rootsDir, name), { recursive: true, force: true });
@@ -92,6 +98,15 @@ async function layerDigests(layout: OciLayout, roots: Descriptor[]): Promise<str
     }
   }
   return [...layers];
+}
+
+/** What the symlink at `path` points to; undefined when it is not one. */
+function linkTarget(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function listDir(dir: string): string[] {
