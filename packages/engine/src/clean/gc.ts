@@ -32,8 +32,8 @@ export interface GcSummary {
  * more. In the OCI dir, blobs unreachable from the tags and from the build cache (which
  * keeps build_only images); in the roots dir, extracted layers that are not a layer of any
  * of those images nor the dir such a layer of another type links to (they are only a cache:
- * a later build extracts them again) and snapshot
- * dirs of processes that are gone. Refuses to run while another process uses the dirs.
+ * a later build extracts them again) and snapshot dirs of processes that are gone. Refuses
+ * to run while another process uses the dirs.
  */
 export async function gc(opts: {
   stackerDir: string;
