@@ -11,7 +11,13 @@ import { ENGINE_VERSION } from '../version';
 import { cacheStates } from './cached';
 import { Publisher } from './destination';
 import { checkPublishOptions, type PublishOptions } from './options';
-import { builtGzipLevel, keyLayerTypes, type Selected, selectLayers } from './select';
+import {
+  builtGzipLevel,
+  builtSourceDateEpoch,
+  keyLayerTypes,
+  type Selected,
+  selectLayers,
+} from './select';
 
 /** One image sent (or, with `showOnly`, that would be sent). */
 export interface PublishedImage {
@@ -48,7 +54,12 @@ export async function publish(opts: PublishOptions): Promise<PublishedImage[]> {
   const given = paths.map((p) => files.get(p)).filter((f) => f !== undefined);
   const settings: BuildSettings = {
     ...dirs,
-    sourceDateEpoch: sourceDateEpoch({ ...opts, env }),
+    // Not given one, the key takes the build's: SOURCE_DATE_EPOCH is ours, not stacker's, and
+    // a script that set it for the build alone must still publish what it built.
+    sourceDateEpoch:
+      sourceDateEpoch({ ...opts, env }) ??
+      builtSourceDateEpoch({ files: given, cache }) ??
+      undefined,
     noCache: false,
     debug: false,
     annotationsNamespace: opts.annotationsNamespace ?? 'io.stackeroci',

@@ -155,6 +155,23 @@ export function builtGzipLevel(args: {
   return undefined;
 }
 
+/**
+ * The SOURCE_DATE_EPOCH the last build of the given files used (null: none), for a publish
+ * that is not given one: the build's script may have set it for the build step alone.
+ */
+export function builtSourceDateEpoch(args: {
+  files: StackerFile[];
+  cache: BuildCache;
+}): number | null | undefined {
+  for (const file of args.files) {
+    for (const layer of file.layers) {
+      const entry = args.cache.latestFor(layer.file, layer.name);
+      if (entry) return entry.parts.sourceDateEpoch;
+    }
+  }
+  return undefined;
+}
+
 /** Refuses an image whose annotations, labels or environment contain `password`. */
 async function refuseSecrets(
   layout: OciLayout,

@@ -171,6 +171,16 @@ test("a layer on a base built differently is refused with the base layer's reaso
   );
 });
 
+test('a publish without SOURCE_DATE_EPOCH takes the one the build used', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = await builtProject(t);
+  const { SOURCE_DATE_EPOCH: _, ...unset } = env();
+  const { images } = await publishIn(dir, { images: ['app'], tags: ['sde'], env: unset });
+  const built = tagDigest(join(dir, 'oci'), 'app');
+  assert.equal(images[0]?.digest, built);
+  assert.equal(await skopeoDigest(registry, 'team/app:sde', authFile), built);
+});
+
 test('publishes into an OCI layout as <layer>_<tag>', async (t) => {
   if (!requireRoot(t)) return;
   const dir = await builtProject(t);
