@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { BuildCache, resultManifests } from '../cache/store';
 import { parseLayerTypes } from '../layer-types/types';
 import { OciLayout } from '../oci/layout';
 import type { StackerFile } from '../parse/types';
 import type { BuildPlan, PlannedLayer } from '../plan/order';
 import { Roots } from '../storage/roots';
+import { removeDeadTemps } from '../util/fs';
 import { ENGINE_VERSION } from '../version';
 import { registerBuild } from './activity';
 import type { BuildContext, LayerOutcome } from './context';
@@ -86,8 +87,13 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
     env: opts.env ?? process.env,
   };
 
-  // Remove what builds killed while extracting left in the roots dir.
-  const stale = await ctx.roots.removeStaleTemps();
+  // Remove what killed builds left half-written in the roots, OCI and cache dirs.
+  const stale = [
+    ...(await ctx.roots.removeStaleTemps()),
+    ...removeDeadTemps(dirs.ociDir),
+    ...removeDeadTemps(dirname(dirs.ociDir), basename(dirs.ociDir)),
+    ...removeDeadTemps(ctx.cache.dir),
+  ];
   if (stale.length) log.debug(`removed temp dirs of killed builds: ${stale.join(', ')}`);
 
   // Build, file by file, layer by layer.

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   linkSync,
@@ -12,7 +11,7 @@ import {
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StackerError } from '../errors';
-import { errnoCode } from '../util/fs';
+import { errnoCode, tempPathFor } from '../util/fs';
 import { emptyIndex } from './index-json';
 import { OCI_LAYOUT_VERSION } from './types';
 
@@ -47,13 +46,14 @@ export function inspectDir(
 }
 
 /**
- * Builds a complete empty layout in a sibling temp dir and renames it to `abs`. rename(2)
- * replaces an empty directory and fails on a non-empty one, so if another process created
- * the layout first we drop ours and use theirs. An empty `abs` that is a mount point (a
- * volume given as the OCI dir) cannot be replaced: the layout is then made in place.
+ * Builds a complete empty layout in a sibling temp dir (`tempPathFor`) and renames it to
+ * `abs`. rename(2) replaces an empty directory and fails on a non-empty one, so if another
+ * process created the layout first we drop ours and use theirs. An empty `abs` that is a
+ * mount point (a volume given as the OCI dir) cannot be replaced: the layout is then made in
+ * place.
  */
 export async function createLayout(abs: string, shown: string): Promise<void> {
-  const tmp = `${abs}.tmp-${randomBytes(6).toString('hex')}`;
+  const tmp = tempPathFor(abs);
   try {
     await mkdir(join(tmp, 'blobs', 'sha256'), { recursive: true });
     writeFileSync(
@@ -94,7 +94,7 @@ function createInPlace(abs: string): void {
     join(abs, 'oci-layout'),
     JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION }),
   );
-  const tmp = join(abs, `.index.json.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempPathFor(join(abs, 'index.json'));
   writeFileSync(tmp, JSON.stringify(emptyIndex()));
   try {
     linkSync(tmp, join(abs, 'index.json'));

@@ -12,7 +12,7 @@ import {
 import { join } from 'node:path';
 import { StackerError } from '../errors';
 import type { Descriptor, ImageManifest } from '../oci/types';
-import { errnoCode, writeFileAtomic } from '../util/fs';
+import { errnoCode, removeDeadTemps, writeFileAtomic } from '../util/fs';
 import { escapeLayerName } from '../util/layer-name';
 import { OWNER_TAG, ownerTagAlive } from '../util/process';
 import { extractLayer, removeTree } from './extract';
@@ -182,13 +182,17 @@ export class Roots {
   }
 
   /**
-   * Removes what builds killed while extracting a layer left: `sha256_<hex>/overlay.tmp-<owner>-…`
-   * dirs whose process is gone. Temp dirs of live processes are left to them.
+   * Removes what killed builds left: `sha256_<hex>/overlay.tmp-<owner>-…` dirs of an
+   * extraction, and temp files of a metadata write in a layer's dir, whose process is gone.
+   * Temp files and dirs of live processes are left to them.
    */
   async removeStaleTemps(): Promise<string[]> {
     const removed: string[] = [];
     for (const name of readdirOrEmpty(this.dir)) {
-      if (!name.startsWith('sha256_')) continue;
+      if (!name.startsWith('sha256_')) {
+        removed.push(...removeDeadTemps(join(this.dir, name)).map((n) => join(name, n)));
+        continue;
+      }
       for (const entry of readdirOrEmpty(join(this.dir, name))) {
         const match = EXTRACT_TEMP.exec(entry);
         if (!match || ownerTagAlive(match[1] as string)) continue;

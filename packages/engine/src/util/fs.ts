@@ -1,13 +1,56 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { OWNER_TAG, ownerTag, ownerTagAlive } from './process';
+
+/**
+ * A temp name next to `path` for a file about to replace it: `.<name>.tmp-<owner>-<random>`,
+ * so that `removeDeadTemps` knows a killed writer's leftover from a live writer's work.
+ */
+export function tempPathFor(path: string): string {
+  const random = randomBytes(6).toString('hex');
+  return join(dirname(path), `.${basename(path)}.tmp-${ownerTag()}-${random}`);
+}
+
+const TEMP_FILE = new RegExp(`^\\..*\\.tmp-(${OWNER_TAG})-[0-9a-f]+$`);
+
+/**
+ * Removes the temp files (or dirs) of `tempPathFor` in `dir` whose writer is gone (killed
+ * between writing and renaming), only those for `target` when given, and returns their
+ * names. A missing dir has none.
+ */
+export function removeDeadTemps(dir: string, target?: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMP_FILE.exec(name);
+    if (!match || (target && !name.startsWith(`.${target}.tmp-`))) continue;
+    if (ownerTagAlive(match[1] as string)) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
 
 /**
  * Writes `data` to `path` so that readers see either the old file or the new one, never a
  * partial one: a temp file in the same directory, fsync, rename, fsync of the directory.
  */
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempPathFor(path);
   try {
     writeFileSync(tmp, data, { mode });
     const fd = openSync(tmp, 'r');

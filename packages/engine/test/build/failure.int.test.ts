@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ownerTag } from '../../src/util/process';
 import {
   blobPath,
   buildIn,
@@ -81,6 +91,32 @@ test('an aborted build kills the container, leaves nothing mounted and no new ta
   assert.deepEqual(mountsUnder(dir), []);
   assert.equal(tagDigest(join(dir, 'oci'), 'second'), undefined);
   assert.ok(tagDigest(join(dir, 'oci'), 'first'), 'first layer was tagged');
+});
+
+test("a build removes the half-written files of killed builds, not a live writer's", async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  await project(dir, 'echo second > /second');
+  await buildIn(dir);
+
+  // Temp names carry their writer as <pid>.<start>: a pid that ran and ended is dead.
+  const dead = `${spawnSync('true').pid}.1`;
+  const planted = {
+    index: join(dir, 'oci', `.index.json.tmp-${dead}-0a1b2c`),
+    entry: join(dir, '.stacker/cache', `.abc.json.tmp-${dead}-0a1b2c`),
+    metadata: join(dir, 'roots/second', `.overlay_metadata.json.tmp-${dead}-0a1b2c`),
+    layout: join(dir, `.oci.tmp-${dead}-0a1b2c`),
+    live: join(dir, 'oci', `.index.json.tmp-${ownerTag()}-0a1b2c`),
+  };
+  for (const [name, path] of Object.entries(planted)) {
+    if (name === 'layout') mkdirSync(join(path, 'blobs'), { recursive: true });
+    else writeFileSync(path, '{"half');
+  }
+  await buildIn(dir);
+  for (const name of ['index', 'entry', 'metadata', 'layout'] as const) {
+    assert.equal(existsSync(planted[name]), false, `${name} temp removed`);
+  }
+  assert.ok(existsSync(planted.live), "a live process's temp file is left to it");
 });
 
 test('bad input gives a located error and leaves existing images untouched', async (t) => {

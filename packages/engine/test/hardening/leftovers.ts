@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Names of work in progress: `<x>.tmp-<pid>-<random>`, `.tmp-<pid>-…` blobs, `.<hex>.tmp`. */
-const TEMP = /\.tmp-|^\.[0-9a-f]+\.tmp$/;
+/** Names of work in progress: `<x>.tmp-<owner>-<random>`, `.<file>.tmp-<owner>-…`, blobs. */
+const TEMP = /\.tmp-/;
 
 /**
  * Temp files and dirs under `dir` (relative paths). Extracted layer trees (`overlay` dirs)
