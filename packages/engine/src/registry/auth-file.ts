@@ -39,9 +39,10 @@ export function authFilePaths(env: NodeJS.ProcessEnv): string[] {
  * (`credHelpers`, asked as Docker's helpers are: `docker-credential-<name> get`), then the
  * longest entry of `auths` that is `key` or one of its parents at a `/` (`reg/a/b`, then
  * `reg/a`, then `reg`), then legacy entries written as urls (`https://index.docker.io/v1/`)
- * whose host is the registry; the first file with a match wins. Missing files are skipped; an
- * unreadable or malformed one is an error naming it (never its content). Docker's default
- * helper (`credsStore`) is not asked, as containers/image does not ask it either.
+ * whose host is the registry, then Docker's default helper (`credsStore`), which Docker
+ * Desktop and `docker login` on many machines use for every registry (containers/image, and so
+ * stacker, never asks it); the first file with a match wins. Missing files are skipped; an
+ * unreadable or malformed one is an error naming it (never its content).
  */
 export function findCredentials(key: string, env: NodeJS.ProcessEnv): Credentials | undefined {
   const candidates = keyCandidates(key.replace(/\/+$/, ''));
@@ -51,20 +52,38 @@ export function findCredentials(key: string, env: NodeJS.ProcessEnv): Credential
     if (!contents) continue;
     const helper = contents.credHelpers?.[registry];
     if (helper) {
-      const found = askHelper({ helper, registry, file, env });
+      const found = askHelper({ helper, registry, file, env, setting: 'credHelpers' });
       if (found) return found;
     }
     const auths = contents.auths ?? {};
     for (const candidate of candidates) {
       const entry = auths[candidate];
-      if (entry) return decodeEntry(entry, file, candidate);
+      // An empty entry (`{}`) is what Docker writes when a store keeps the secret.
+      const found = entry && decodeEntry(entry, file, candidate);
+      if (found) return found;
     }
     for (const [name, entry] of Object.entries(auths)) {
-      if (legacyHost(name) === registry) return decodeEntry(entry, file, name);
+      if (legacyHost(name) !== registry) continue;
+      const found = decodeEntry(entry, file, name);
+      if (found) return found;
+    }
+    if (contents.credsStore) {
+      const found = askHelper({
+        helper: contents.credsStore,
+        registry,
+        server: registry === 'docker.io' ? DOCKER_HUB_SERVER : registry,
+        file,
+        env,
+        setting: 'credsStore',
+      });
+      if (found) return found;
     }
   }
   return undefined;
 }
+
+/** The name Docker's helpers store Docker Hub's credentials under. */
+const DOCKER_HUB_SERVER = 'https://index.docker.io/v1/';
 
 /** `a/b/c` -> [`a/b/c`, `a/b`, `a`]. */
 function keyCandidates(key: string): string[] {
@@ -92,6 +111,7 @@ interface AuthEntry {
 interface AuthFile {
   auths?: Record<string, AuthEntry>;
   credHelpers?: Record<string, string>;
+  credsStore?: string;
 }
 
 function readAuthFile(file: string): AuthFile | undefined {
@@ -153,24 +173,28 @@ interface HelperAnswer {
 
 /**
  * Asks `docker-credential-<helper>` (found on the PATH of `env`) for the registry's
- * credentials: the registry on stdin, JSON on stdout. A helper that has none for it (Docker's
- * helpers then say "credentials not found") gives undefined; any other failure is an error
- * naming the helper and the file that named it. Nothing the helper printed on stdout is ever
- * quoted, since it holds the secret.
+ * credentials: the server name (`server`, default the registry) on stdin, JSON on stdout. A
+ * helper that has none for it (Docker's helpers then say "credentials not found") gives
+ * undefined; any other failure is an error naming the helper and the file that named it.
+ * Nothing the helper printed on stdout is ever quoted, since it holds the secret.
  */
 function askHelper(args: {
   helper: string;
   registry: string;
+  server?: string;
   file: string;
   env: NodeJS.ProcessEnv;
+  /** The setting of `file` that named the helper: `credHelpers` or `credsStore`. */
+  setting: 'credHelpers' | 'credsStore';
 }): Credentials | undefined {
-  const { helper, registry, file, env } = args;
+  const { helper, registry, file, env, setting } = args;
+  const server = args.server ?? registry;
   const program = `docker-credential-${helper}`;
-  const where = `${program} (credHelpers of ${file}, for ${registry})`;
+  const where = `${program} (${setting} of ${file}, for ${registry})`;
   let stdout: string;
   try {
     stdout = execFileSync(program, ['get'], {
-      input: registry,
+      input: server,
       env,
       encoding: 'utf8',
       timeout: 60_000,
@@ -179,6 +203,9 @@ function askHelper(args: {
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string; stdout?: string };
     if (e.code === 'ENOENT') {
+      // A default store copied along with a config file from another machine (Docker
+      // Desktop's `desktop`, say) must not stop pulls that need no credentials.
+      if (setting === 'credsStore') return undefined;
       throw new StackerError(
         `credential helper ${program} is not installed`,
         {},
@@ -191,7 +218,7 @@ function askHelper(args: {
     throw new StackerError(
       `credential helper ${where} failed: ${reason}`,
       {},
-      `check that \`echo ${registry} | ${program} get\` works, e.g. that you are logged in`,
+      `check that \`echo ${server} | ${program} get\` works, e.g. that you are logged in`,
     );
   }
   let answer: HelperAnswer;

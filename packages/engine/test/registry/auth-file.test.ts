@@ -176,3 +176,40 @@ test('identity tokens: an entry with identitytoken, or a helper answering as <to
     { user: '', password: '', token: 'refresh-42' },
   );
 });
+
+test("Docker's default store (credsStore) answers when nothing else in the file does", (t) => {
+  // Docker's helpers store Docker Hub under its v1 url: answer only for that and reg.example.
+  const path = helper(
+    t,
+    'store',
+    [
+      'case "$registry" in',
+      '  https://index.docker.io/v1/|reg.example) ;;',
+      '  *) echo "credentials not found in native keychain"; exit 1 ;;',
+      'esac',
+      'echo "{\\"Username\\":\\"store-$registry\\",\\"Secret\\":\\"pw\\"}"',
+    ].join('\n'),
+  );
+  const file = authFileWith(t, {
+    credsStore: 'store',
+    auths: {
+      'https://index.docker.io/v1/': {},
+      'reg.example': {},
+      'other.example': { auth: Buffer.from('file:pw').toString('base64') },
+    },
+  });
+  const env = { REGISTRY_AUTH_FILE: file, ...path };
+  const hub = findCredentials('docker.io/library/ubuntu', env);
+  assert.equal(hub?.username, 'store-https://index.docker.io/v1/');
+  assert.match(hub?.source ?? '', /docker-credential-store \(credsStore of .*auth\.json/);
+  assert.equal(findCredentials('reg.example/app', env)?.username, 'store-reg.example');
+  assert.equal(findCredentials('other.example/app', env)?.username, 'file', 'auths first');
+  assert.equal(findCredentials('unknown.example/app', env), undefined);
+
+  // A store that is not installed here is passed over: anonymous pulls still work.
+  const absent = authFileWith(t, { credsStore: 'desktop' });
+  assert.equal(
+    findCredentials('reg.example/app', { REGISTRY_AUTH_FILE: absent, PATH: '/nonexistent' }),
+    undefined,
+  );
+});

@@ -111,7 +111,7 @@ app:
   }
 });
 
-test('credentials can come from a credential helper the auth file names', async (t) => {
+test('credentials can come from a credential helper: credHelpers, or credsStore', async (t) => {
   if (!requireRoot(t)) return;
   const bin = mkdtempSync(join(tmpdir(), 'nx-stacker-helper-'));
   t.after(() => rmSync(bin, { recursive: true, force: true }));
@@ -122,23 +122,32 @@ test('credentials can come from a credential helper the auth file names', async 
     `#!/bin/sh\nread registry\necho "$registry" >> ${bin}/asked\necho '${answer}'\n`,
   );
   chmodSync(program, 0o755);
-  const helperAuth = join(bin, 'auth.json');
-  writeFileSync(helperAuth, JSON.stringify({ credHelpers: { [registry.host]: 'test' } }));
-  const dir = projectDir(t, {
-    'stacker.yaml': `
+  const configs = {
+    credHelpers: { credHelpers: { [registry.host]: 'test' } },
+    // As Docker writes it when a default store keeps the secrets: an empty entry.
+    credsStore: { auths: { [registry.host]: {} }, credsStore: 'test' },
+  };
+  for (const [setting, config] of Object.entries(configs)) {
+    const helperAuth = join(bin, `${setting}.json`);
+    writeFileSync(helperAuth, JSON.stringify(config));
+    rmSync(join(bin, 'asked'), { force: true });
+    const dir = projectDir(t, {
+      'stacker.yaml': `
 app:
   from: ${fromRegistry('library/busybox:1.0')}
   run: echo via the helper > /hello
 `,
-  });
+    });
 
-  const { summary, log } = await buildIn(dir, {
-    env: clientEnv(workDir, helperAuth, { PATH: `${bin}:${process.env.PATH}` }),
-  });
-  assert.equal(summary.layers[0]?.status, 'built');
-  assert.equal(readFileSync(join(bin, 'asked'), 'utf8').trim().split('\n')[0], registry.host);
-  assert.ok(!log.text().includes(PASSWORD));
-  assert.deepEqual(filesContaining(dir, PASSWORD), []);
+    const { summary, log } = await buildIn(dir, {
+      env: clientEnv(workDir, helperAuth, { PATH: `${bin}:${process.env.PATH}` }),
+    });
+    assert.equal(summary.layers[0]?.status, 'built', setting);
+    const asked = readFileSync(join(bin, 'asked'), 'utf8').trim().split('\n')[0];
+    assert.equal(asked, registry.host, setting);
+    assert.ok(!log.text().includes(PASSWORD));
+    assert.deepEqual(filesContaining(dir, PASSWORD), []);
+  }
 });
 
 test('a second build asks the registry for the manifest only', async (t) => {
