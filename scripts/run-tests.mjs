@@ -49,6 +49,8 @@ const result = spawnSync(
     'tsx',
     '--test',
     '--test-concurrency=1',
+    // A hung test fails after 30 minutes instead of holding CI until its limit.
+    '--test-timeout=1800000',
     ...extra,
     ...files,
   ],

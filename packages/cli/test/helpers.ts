@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { busyboxLayout, writeFiles } from '../../engine/test/helpers';
+import { busyboxLayout, runCli, writeFiles } from '../../engine/test/helpers';
 
 /** The built CLI, as users run it. */
 export const cliBin = join(__dirname, '../bin/nx-stacker.js');
@@ -18,13 +18,7 @@ export function rootSkip(): string | false {
 
 /** Runs the CLI in `cwd` with `input` on stdin (a pipe, not a terminal). */
 export function cli(args: string[], cwd: string, input = '') {
-  const r = spawnSync(process.execPath, [cliBin, ...args], {
-    cwd,
-    input,
-    env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' },
-    encoding: 'utf8',
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, cwd, {}, input);
 }
 
 /** Starts the CLI in the background; resolves once its stderr has printed `ready`. */

@@ -173,13 +173,23 @@ export function mountsUnder(dir: string): string[] {
     .filter((p) => p.startsWith(dir));
 }
 
-/** Runs the CLI (built JS) with `args` in `cwd`. */
-export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+/** A CLI run in a test that takes longer than this has hung: it is killed and fails. */
+const CLI_TIMEOUT_MS = 10 * 60_000;
+
+/** Runs the CLI (built JS) with `args` in `cwd`, `input` on its stdin (a pipe). */
+export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, input = '') {
   const bin = join(__dirname, '../../cli/bin/nx-stacker.js');
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd,
+    input,
     env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000', ...env },
     encoding: 'utf8',
+    timeout: CLI_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const hung = r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+  const stderr = hung
+    ? `${r.stderr}\n(killed: still running after ${CLI_TIMEOUT_MS} ms)`
+    : r.stderr;
+  return { status: r.status, stdout: r.stdout, stderr };
 }

@@ -1,13 +1,6 @@
-import {
-  closeSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tempPathFor } from '../util/fs';
 import { processStartTime, recordedProcessAlive } from '../util/process';
 
 /** A held lock; release it exactly once. */
@@ -19,11 +12,13 @@ export interface Lock {
  * Takes an exclusive lock named by `path`, shared by every process on this machine that
  * uses the same path, waiting while another live process holds it.
  *
- * The lock is a file created with O_EXCL holding the owner's pid and start time. A lock whose
- * owner is no longer alive (killed with SIGKILL, say) is taken over, so a crash never blocks
- * later builds; so is one whose pid now belongs to another process, which the start time
- * tells (flock(2) would need neither, but Node cannot call it). `onWait` is told once, with
- * the owner's pid, when we have to wait.
+ * The lock is a file holding the owner's pid and start time, which appears with its content:
+ * written under a temp name, then linked to `path` (link(2) fails when the lock exists). A
+ * lock whose owner is no longer alive (killed with SIGKILL, say) is taken over, so a crash
+ * never blocks later builds; so is one whose pid now belongs to another process, which the
+ * start time tells (flock(2) would need neither, but Node cannot call it), and one that names
+ * no owner for a second (written by an older version, or damaged). `onWait` is told once,
+ * with the owner's pid, when we have to wait.
  */
 export async function acquireLock(
   path: string,
@@ -34,7 +29,7 @@ export async function acquireLock(
     if (tryCreate(path)) return { release: () => rmSync(path, { force: true }) };
 
     const owner = readOwner(path);
-    if (owner !== undefined && !ownerAlive(owner)) {
+    if (owner === null || (owner !== undefined && !ownerAlive(owner))) {
       breakStaleLock(path, owner);
       continue;
     }
@@ -72,35 +67,50 @@ function ownerAlive(owner: Owner): boolean {
 }
 
 function tryCreate(path: string): boolean {
+  const start = processStartTime(process.pid);
+  const tmp = tempPathFor(path);
+  writeFileSync(tmp, start ? `${process.pid} ${start}\n` : `${process.pid}\n`, { mode: 0o644 });
   try {
-    const fd = openSync(path, 'wx', 0o644);
-    const start = processStartTime(process.pid);
-    writeSync(fd, start ? `${process.pid} ${start}\n` : `${process.pid}\n`);
-    closeSync(fd);
+    linkSync(tmp, path);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }
 
-function readOwner(path: string): Owner | undefined {
+/** How long a lock may name no owner before it counts as stale. */
+const UNOWNED_GRACE_MS = 1000;
+
+/**
+ * The lock's owner; undefined when there is no lock (released meanwhile) or it is too young
+ * to judge, null when it has named no owner for longer than UNOWNED_GRACE_MS.
+ */
+function readOwner(path: string): Owner | null | undefined {
+  let text: string;
   try {
-    const [pidText, start] = readFileSync(path, 'utf8').trim().split(' ');
-    const pid = Number.parseInt(pidText ?? '', 10);
-    if (!Number.isFinite(pid) || pid <= 0) return undefined;
-    return start ? { pid, start } : { pid };
+    text = readFileSync(path, 'utf8');
   } catch {
-    // Released between our create attempt and this read, or still being written.
+    return undefined; // released between our create attempt and this read
+  }
+  const [pidText, start] = text.trim().split(' ');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (Number.isFinite(pid) && pid > 0) return start ? { pid, start } : { pid };
+  try {
+    return Date.now() - statSync(path).mtimeMs > UNOWNED_GRACE_MS ? null : undefined;
+  } catch {
     return undefined;
   }
 }
 
 /**
- * Removes a dead owner's lock. Renaming it aside first means two processes breaking the
- * same stale lock cannot both delete a fresh lock taken meanwhile by a third.
+ * Removes a dead owner's lock (`null`: one naming no owner). Renaming it aside first means
+ * two processes breaking the same stale lock cannot both delete a fresh lock taken meanwhile
+ * by a third.
  */
-function breakStaleLock(path: string, owner: Owner): void {
+function breakStaleLock(path: string, owner: Owner | null): void {
   const aside = `${path}.stale-${process.pid}`;
   try {
     renameSync(path, aside);
@@ -108,7 +118,11 @@ function breakStaleLock(path: string, owner: Owner): void {
     return;
   }
   const moved = readOwner(aside);
-  if (moved?.pid !== owner.pid || moved.start !== owner.start) {
+  const same =
+    owner === null
+      ? moved === null || moved === undefined
+      : moved?.pid === owner.pid && moved.start === owner.start;
+  if (!same) {
     // Someone else's fresh lock: put it back if the name is still free (a link, unlike a
     // rename, never replaces a lock taken meanwhile).
     try {

@@ -4,12 +4,14 @@ import {
   copyFileSync,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { acquireLock } from '../../src/storage/lock';
 import { processStartTime } from '../../src/util/process';
@@ -37,6 +39,21 @@ test('a lock left by a dead process is taken over', async (t) => {
   (await acquireLock(path)).release();
   writeFileSync(path, `${DEAD_PID}\n`); // as versions without start times wrote it
   (await acquireLock(path)).release();
+});
+
+test('a lock naming no owner (its writer killed before writing) is taken over after a second', async (t) => {
+  const path = lockPath(t);
+  writeFileSync(path, '');
+  const old = new Date(Date.now() - 5000);
+  utimesSync(path, old, old);
+  (await acquireLock(path)).release();
+
+  // A fresh empty lock may still be being written by an older version: waited for a while.
+  writeFileSync(path, '');
+  const started = Date.now();
+  (await acquireLock(path)).release();
+  assert.ok(Date.now() - started >= 900, 'waited for the grace second');
+  assert.deepEqual(readdirSync(dirname(path)), [], 'no temp file or lock left');
 });
 
 test('a lock whose pid now belongs to another process is taken over', async (t) => {
