@@ -17,7 +17,12 @@ import { OWNER_TAG, ownerTag, ownerTagAlive } from './process';
  */
 export function tempPathFor(path: string): string {
   const random = randomBytes(6).toString('hex');
-  return join(dirname(path), `.${basename(path)}.tmp-${ownerTag()}-${random}`);
+  return join(dirname(path), `.${tempStem(basename(path))}.tmp-${ownerTag()}-${random}`);
+}
+
+/** The part of a file name its temp names start with: short enough for NAME_MAX with the rest. */
+function tempStem(name: string): string {
+  return name.slice(0, 128);
 }
 
 const TEMP_FILE = new RegExp(`^\\..*\\.tmp-(${OWNER_TAG})-[0-9a-f]+$`);
@@ -37,7 +42,7 @@ export function removeDeadTemps(dir: string, target?: string): string[] {
   const removed: string[] = [];
   for (const name of names) {
     const match = TEMP_FILE.exec(name);
-    if (!match || (target && !name.startsWith(`.${target}.tmp-`))) continue;
+    if (!match || (target && !name.startsWith(`.${tempStem(target)}.tmp-`))) continue;
     if (ownerTagAlive(match[1] as string)) continue;
     rmSync(join(dir, name), { recursive: true, force: true });
     removed.push(name);

@@ -89,3 +89,11 @@ test('the start time is read past a command name holding spaces and parentheses'
   assert.ok(stat.endsWith('\n') && stat.includes(` ${start} `), stat);
   assert.equal(processStartTime(DEAD_PID), undefined);
 });
+
+test('a lock with a name near the file-name limit can be taken (its temp name is shortened)', async (t) => {
+  const path = join(dirname(lockPath(t)), `.${'l'.repeat(240)}.lock`);
+  const lock = await acquireLock(path);
+  assert.equal(readFileSync(path, 'utf8'), `${process.pid} ${processStartTime(process.pid)}\n`);
+  lock.release();
+  assert.deepEqual(readdirSync(dirname(path)), []);
+});
