@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerBuild } from '../build/activity';
 import { StackerError, wrapError } from '../errors';
 import { Roots } from '../storage/roots';
+import { removeDeadOwned } from '../util/fs';
 import { escapeLayerName } from '../util/layer-name';
-import { OWNER_TAG, ownerTag, ownerTagAlive } from '../util/process';
+import { OWNER_TAG, ownerTag } from '../util/process';
 import type { BuiltLayer } from './built-layer';
 
 /** Prefix of temporary snapshot dirs in the roots dir (stacker's name for them). */
@@ -80,20 +81,7 @@ export async function withTemporarySnapshot<T>(
  * SIGKILL, say). Returns the removed paths.
  */
 export function removeStaleSnapshots(rootsDir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(rootsDir);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    const match = name.startsWith(SNAPSHOT_PREFIX) && OWNED_SNAPSHOT.exec(name);
-    if (!match || ownerTagAlive(match[1] as string)) continue;
-    rmSync(join(rootsDir, name), { recursive: true, force: true });
-    removed.push(join(rootsDir, name));
-  }
-  return removed;
+  return removeDeadOwned(rootsDir, OWNED_SNAPSHOT, SNAPSHOT_PREFIX).map((n) => join(rootsDir, n));
 }
 
 /**

@@ -33,6 +33,16 @@ const TEMP_FILE = new RegExp(`^\\..*\\.tmp-(${OWNER_TAG})-[0-9a-f]+$`);
  * names. A missing dir has none.
  */
 export function removeDeadTemps(dir: string, target?: string): string[] {
+  const prefix = target === undefined ? '.' : `.${tempStem(target)}.tmp-`;
+  return removeDeadOwned(dir, TEMP_FILE, prefix);
+}
+
+/**
+ * Removes the entries of `dir` whose name starts with `prefix` and matches `pattern`, whose
+ * first group is the owner tag of the process that made them, when that process is gone.
+ * Returns their names; a missing dir has none.
+ */
+export function removeDeadOwned(dir: string, pattern: RegExp, prefix = ''): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -41,9 +51,8 @@ export function removeDeadTemps(dir: string, target?: string): string[] {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const match = TEMP_FILE.exec(name);
-    if (!match || (target && !name.startsWith(`.${tempStem(target)}.tmp-`))) continue;
-    if (ownerTagAlive(match[1] as string)) continue;
+    const match = name.startsWith(prefix) && pattern.exec(name);
+    if (!match || ownerTagAlive(match[1] as string)) continue;
     rmSync(join(dir, name), { recursive: true, force: true });
     removed.push(name);
   }
