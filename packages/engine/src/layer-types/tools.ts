@@ -16,6 +16,7 @@ const PACKAGES: Record<string, string> = {
   mount: 'mount',
   umount: 'mount',
   cp: 'coreutils',
+  zstd: 'zstd',
 };
 
 /**
@@ -32,9 +33,15 @@ export interface ToolResult {
 
 /**
  * Absolute path of `name` on `env.PATH` (then the sbin dirs). Throws a StackerError naming
- * the package to install when it is nowhere: `what` says what needed it.
+ * the package to install when it is nowhere: `what` says what needed it, `otherwise` how to
+ * do without it.
  */
-export function findTool(name: string, env: NodeJS.ProcessEnv, what: string): string {
+export function findTool(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  what: string,
+  otherwise = ', or build with --layer-type tar',
+): string {
   const path = env.PATH ?? process.env.PATH ?? '';
   const dirs = [...path.split(delimiter).filter((d) => d !== ''), ...SYSTEM_DIRS];
   for (const dir of dirs) {
@@ -50,7 +57,7 @@ export function findTool(name: string, env: NodeJS.ProcessEnv, what: string): st
   throw new StackerError(
     `${name} not found on PATH, and ${what} needs it`,
     { step: 'pack' },
-    `install it (on Debian or Ubuntu: apt-get install ${pkg}), or build with --layer-type tar`,
+    `install it (on Debian or Ubuntu: apt-get install ${pkg})${otherwise}`,
   );
 }
 

@@ -11,6 +11,7 @@ import {
   MEDIA_TYPE_DOCKER_LAYER_TAR_GZIP,
   MEDIA_TYPE_LAYER_TAR,
   MEDIA_TYPE_LAYER_TAR_GZIP,
+  MEDIA_TYPE_LAYER_TAR_ZSTD,
 } from '../oci/types';
 
 export type LayerKind = 'tar' | 'squashfs' | 'erofs';
@@ -83,6 +84,7 @@ export function parseTypesKey(key: string): LayerType[] | undefined {
 const TAR_MEDIA_TYPES = new Set([
   MEDIA_TYPE_LAYER_TAR,
   MEDIA_TYPE_LAYER_TAR_GZIP,
+  MEDIA_TYPE_LAYER_TAR_ZSTD,
   MEDIA_TYPE_DOCKER_LAYER_TAR_GZIP,
 ]);
 

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, openSync, readdirSync, readSync, renameSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StackerError } from '../errors';
 import { hashFile } from '../layer-types/blob';
+import { findTool } from '../layer-types/tools';
 import { kindOfMediaType, type LayerKind } from '../layer-types/types';
 import { unpackImageLayer } from '../layer-types/unpack';
 import type { Logger } from '../log';
@@ -38,14 +40,14 @@ const isRoot = () => process.getuid?.() === 0;
 /**
  * Extracts an OCI tar layer into `target` in overlayfs on-disk format (whiteouts as 0:0
  * devices, opaque dirs as `user.overlay.opaque=y`; see LayerWriter), ready to be a lower
- * dir. gzip is detected by its magic bytes, whatever the media type says. squashfs and erofs
- * layers (stacker's types) already hold a tree in that format and are copied as they are
- * (see layer-types/unpack.ts), after their digest is checked.
+ * dir. gzip and zstd are detected by their magic bytes, whatever the media type says.
+ * squashfs and erofs layers (stacker's types) already hold a tree in that format and are
+ * copied as they are (see layer-types/unpack.ts), after their digest is checked.
  *
- * Content addressed and atomic: the layer is written to `<target>.tmp-<pid>-<random>` (the pid
- * lets a later build remove what a killed one left, see Roots.removeStaleTemps) and renamed
- * to `target` only when complete and its digest verified, so `target` existing means it is
- * complete. If `target` already has content, nothing is done; if another process renames
+ * Content addressed and atomic: the layer is written to `<target>.tmp-<owner>-<random>` (the
+ * owner lets a later build remove what a killed one left, see Roots.removeStaleTemps) and
+ * renamed to `target` only when complete and its digest verified, so `target` existing means
+ * it is complete. If `target` already has content, nothing is done; if another process renames
  * its copy first, ours is dropped. On any failure the temp dir is removed and the error
  * names the blob digest and the entry being read. Ownership is restored only when root.
  */
@@ -56,8 +58,8 @@ export async function extractLayer(opts: ExtractOptions): Promise<ExtractResult>
     throw new StackerError(
       `unknown media type ${opts.mediaType}`,
       { step: 'base' },
-      `layer ${digest} cannot be extracted; tar, tar+gzip, squashfs and erofs layers are ` +
-        'supported',
+      `layer ${digest} cannot be extracted; tar (uncompressed, gzip or zstd), squashfs and ` +
+        'erofs layers are supported',
     );
   }
   if (hasContent(target)) return { extracted: false };
@@ -111,7 +113,9 @@ async function extractImage(
  * read, hashed and decompressed on another thread (see readBlob) while this one writes.
  */
 async function unpack(opts: ExtractOptions, reader: TarReader, writer: LayerWriter) {
-  const blob = readBlob(opts.blobPath, { gzip: isGzip(opts.blobPath) });
+  const compression = compressionOf(opts.blobPath);
+  if (compression === 'zstd') return unpackZstd(opts, reader, writer);
+  const blob = readBlob(opts.blobPath, { gzip: compression === 'gzip' });
   for await (const chunk of blob.chunks) {
     reader.push(chunk);
     if (writer.needsFlush) await writer.flush();
@@ -123,12 +127,57 @@ async function unpack(opts: ExtractOptions, reader: TarReader, writer: LayerWrit
   await writer.finish();
 }
 
-/** gzip's magic bytes 1f 8b. */
-function isGzip(path: string): boolean {
+/**
+ * A zstd-compressed tar layer (`tar+zstd`, as skopeo and other builders make them). Node has
+ * no zstd, so the digest is checked first and `zstd -dc` decompresses into the tar reader.
+ */
+async function unpackZstd(opts: ExtractOptions, reader: TarReader, writer: LayerWriter) {
+  const env = opts.env ?? process.env;
+  const zstd = findTool('zstd', env, 'extracting a zstd-compressed layer', '');
+  const { digest } = await hashFile(opts.blobPath);
+  if (digest !== opts.digest) {
+    throw new Error(`content does not match its digest (it hashes to ${digest})`);
+  }
+  const child = spawn(zstd, ['-d', '-c', '-q', opts.blobPath], {
+    env: { PATH: env.PATH ?? '', LC_ALL: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let said = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (said.length < 4096) said += chunk.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
+  try {
+    for await (const chunk of child.stdout) {
+      reader.push(chunk as Buffer);
+      if (writer.needsFlush) await writer.flush();
+    }
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited.catch(() => undefined);
+    throw err;
+  }
+  const code = await exited;
+  if (code !== 0) {
+    const reason = said.trim().split('\n').pop() || `exit status ${code}`;
+    throw new Error(`zstd could not decompress it: ${reason}`);
+  }
+  reader.end();
+  await writer.finish();
+}
+
+/** The blob's compression, by its magic bytes (gzip 1f 8b, zstd 28 b5 2f fd). */
+function compressionOf(path: string): 'gzip' | 'zstd' | undefined {
   const fd = openSync(path, 'r');
   try {
-    const magic = Buffer.alloc(2);
-    return readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    const magic = Buffer.alloc(4);
+    const n = readSync(fd, magic, 0, 4, 0);
+    if (n >= 2 && magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
+    if (n === 4 && magic.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    return undefined;
   } finally {
     closeSync(fd);
   }
@@ -185,10 +234,15 @@ function makeDirsWritable(dir: string): void {
 function extractError(opts: ExtractOptions, position: string, err: unknown): StackerError {
   const where = position === '' ? '' : ` ${position}`;
   const detail = err instanceof Error ? err.message : String(err);
+  // Our own errors (a missing tool, say) know better what to do than the generic hint.
+  const hint =
+    err instanceof StackerError && err.hint
+      ? err.hint
+      : 'the blob is corrupt, hostile or uses a tar feature we do not support';
   return new StackerError(
     `couldn't extract layer ${opts.digest} (${opts.blobPath})${where}: ${detail}`,
     { step: 'base' },
-    'the blob is corrupt, hostile or uses a tar feature we do not support',
+    hint,
     { cause: err },
   );
 }

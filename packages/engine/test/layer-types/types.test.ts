@@ -47,7 +47,8 @@ test('media types map to their kind; anything else to none', () => {
   assert.equal(kindOfMediaType('application/vnd.stacker.image.layer.squashfs+zstd'), 'squashfs');
   assert.equal(kindOfMediaType('application/vnd.stacker.image.layer.erofs+lz4hc'), 'erofs');
   assert.equal(kindOfMediaType('application/vnd.stacker.image.layer.squashfsx'), undefined);
-  assert.equal(kindOfMediaType('application/vnd.oci.image.layer.v1.tar+zstd'), undefined);
+  assert.equal(kindOfMediaType('application/vnd.oci.image.layer.v1.tar+zstd'), 'tar');
+  assert.equal(kindOfMediaType('application/vnd.oci.image.layer.v1.tar+bzip2'), undefined);
 });
 
 test('a squashfs layer without verity data is not of a verity squashfs type', () => {

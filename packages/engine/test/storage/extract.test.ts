@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { OciLayout } from '../../src/oci/layout';
-import { MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_LAYER_TAR_ZSTD } from '../../src/oci/types';
+import {
+  MEDIA_TYPE_CONFIG,
+  MEDIA_TYPE_LAYER_TAR,
+  MEDIA_TYPE_LAYER_TAR_ZSTD,
+} from '../../src/oci/types';
 import { packDir, packLayer } from '../../src/pack/pack-layer';
 import { extractLayer } from '../../src/storage/extract';
 import { makeUpperDir, touchAll } from '../pack/fixture';
@@ -311,12 +315,28 @@ test('a blob whose content does not match its digest is refused and nothing kept
   assert.deepEqual(namesIn(opts.parent), []);
 });
 
-test('media types other than tar layers are refused', async (t) => {
+test('media types other than layers are refused', async (t) => {
   const root = tempDir(t);
-  const opts = blobOptions(root, await buildTar([]), MEDIA_TYPE_LAYER_TAR_ZSTD);
+  const opts = blobOptions(root, await buildTar([]), MEDIA_TYPE_CONFIG);
   await assert.rejects(extractLayer(opts), {
-    message: `unknown media type ${MEDIA_TYPE_LAYER_TAR_ZSTD}`,
+    message: `unknown media type ${MEDIA_TYPE_CONFIG}`,
   });
+});
+
+test('a zstd-compressed tar layer is extracted through the zstd program', async (t) => {
+  const root = tempDir(t);
+  const tar = await buildTar([{ header: { name: 'etc/zstd' }, data: 'compressed\n' }], false);
+  const blob = execFileSync('zstd', ['-q', '-c'], { input: tar });
+  const opts = blobOptions(root, blob, MEDIA_TYPE_LAYER_TAR_ZSTD);
+  assert.deepEqual(await extractLayer(opts), { extracted: true });
+  assert.equal(readFileSync(join(opts.target, 'etc/zstd'), 'utf8'), 'compressed\n');
+
+  // Not zstd after all, behind the magic bytes: zstd's complaint is the reason given.
+  const broken = blobOptions(tempDir(t), Buffer.concat([blob.subarray(0, 8), Buffer.alloc(64)]));
+  await assert.rejects(extractLayer({ ...broken, mediaType: MEDIA_TYPE_LAYER_TAR_ZSTD }), {
+    message: /zstd could not decompress it/,
+  });
+  assert.equal(existsSync(broken.target), false);
 });
 
 test('an existing target is kept as it is', async (t) => {
