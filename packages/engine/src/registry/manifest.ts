@@ -82,8 +82,9 @@ export function selectPlatform(index: ImageIndex, want: PlatformWanted, what: st
   const chosen = matches.find((m) => m.platform?.variant === undefined) ?? matches[0];
   if (chosen) return chosen;
 
+  // Attestation manifests (platform unknown/unknown) are no image to choose.
   const have = index.manifests
-    .filter((m) => m.platform)
+    .filter((m) => m.platform && m.platform.os !== 'unknown')
     .map((m) => platformText(m.platform as NonNullable<Descriptor['platform']>));
   const wanted = platformText({ os: want.os, architecture: want.arch, variant: want.variant });
   throw new StackerError(

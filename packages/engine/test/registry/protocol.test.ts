@@ -36,9 +36,11 @@ test('an index gives the manifest for the platform, or lists the platforms it ha
     size: 1,
     platform: { os: 'linux', architecture, ...(variant ? { variant } : {}) },
   });
+  // Build attestations ride along as manifests of the platform unknown/unknown.
+  const attestation = { ...d('unknown'), platform: { os: 'unknown', architecture: 'unknown' } };
   const index = {
     schemaVersion: 2 as const,
-    manifests: [d('amd64'), d('arm64', 'v8'), d('arm', 'v7')],
+    manifests: [d('amd64'), d('arm64', 'v8'), d('arm', 'v7'), attestation],
   };
   assert.equal(selectPlatform(index, { os: 'linux', arch: 'arm64' }, 'x').platform?.variant, 'v8');
   assert.equal(
@@ -47,7 +49,7 @@ test('an index gives the manifest for the platform, or lists the platforms it ha
   );
   assert.throws(
     () => selectPlatform(index, { os: 'linux', arch: 'ppc64le' }, 'docker://r/x:1'),
-    /no manifest for linux\/ppc64le in docker:\/\/r\/x:1 \(platforms: linux\/amd64, linux\/arm64/,
+    /no manifest for linux\/ppc64le in docker:\/\/r\/x:1 \(platforms: linux\/amd64, linux\/arm64\/v8, linux\/arm\/v7\)$/,
   );
 });
 
