@@ -204,7 +204,10 @@ async function fetchInto(
     throw new StackerError(
       `couldn't download ${opts.url}: ${(err as Error).message}`,
       opts.where,
-      'check the url and that the server is reachable',
+      (err as { code?: string }).code === 'EPROXY'
+        ? 'check the proxy settings (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) and the credentials ' +
+            'in them (not shown here)'
+        : 'check the url and that the server is reachable',
     );
   });
   if (res.status !== 200) {

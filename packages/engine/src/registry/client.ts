@@ -282,7 +282,11 @@ export class RegistryClient {
     if (!(err instanceof TransportError)) return err;
     const message = `couldn't reach registry ${registry}: ${err.message}${tries}`;
     let hint = `check that ${registry} is up and reachable from here`;
-    if (isCertificateError(err)) {
+    if (err.code === 'EPROXY') {
+      hint =
+        'check the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) and the credentials ' +
+        'in them (not shown here)';
+    } else if (isCertificateError(err)) {
       hint =
         "the registry's certificate is not trusted: add its CA to the system's store or to " +
         'NODE_EXTRA_CA_CERTS, or skip verification (insecure: true; --skip-tls for publish)';

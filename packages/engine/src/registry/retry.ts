@@ -53,7 +53,7 @@ function isTransient(err: unknown): boolean {
   if (err instanceof TransientStatus) return true;
   if (!(err instanceof TransportError)) return false;
   if (isCertificateError(err)) return false;
-  return !['EPROTO', 'ETOOBIG', 'ABORT_ERR', 'ENOTFOUND'].includes(err.code ?? '');
+  return !['EPROTO', 'ETOOBIG', 'ABORT_ERR', 'ENOTFOUND', 'EPROXY'].includes(err.code ?? '');
 }
 
 /** How many tries `withRetries` made before giving up with `err` (1 when unknown). */

@@ -2,6 +2,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { proxyAuthorization, proxyFor, shownProxy, TunnelingAgent } from './proxy';
 import { trustedCertificates } from './tls';
 
 /** One HTTP request. Every registry and download request goes through `send`. */
@@ -57,11 +58,15 @@ const MAX_REDIRECTS = 5;
 const plainAgent = new http.Agent({ keepAlive: true });
 const anyCertAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
 const verifyingAgents = new WeakMap<string[], https.Agent>();
+// Tunnels through proxies, by trusted CAs (NO_CERTS: any certificate accepted), then proxy.
+const NO_CERTS: string[] = [];
+const tunnelingAgents = new WeakMap<string[], Map<string, https.Agent>>();
 
 /**
  * Sends a request with Node's http/https modules (keep-alive connections, system CAs plus
- * NODE_EXTRA_CA_CERTS, see tls.ts) and resolves once the response headers arrived. Does not
- * retry and does not authenticate: see retry.ts and client.ts.
+ * NODE_EXTRA_CA_CERTS, see tls.ts; the proxy the environment names, see proxy.ts) and
+ * resolves once the response headers arrived. Does not retry and does not authenticate: see
+ * retry.ts and client.ts.
  */
 export async function send(req: HttpRequest): Promise<HttpResponse> {
   let url = req.url;
@@ -92,20 +97,53 @@ function sendOnce(req: HttpRequest): Promise<IncomingMessage> {
     headers['Content-Length'] = String(req.bodyLength);
   }
 
+  // Plain http through a proxy: the request goes to the proxy, naming the absolute url.
+  const proxy = proxyFor(url, req.env);
+  const via = proxy && !isHttps ? proxy : undefined;
+  if (via) Object.assign(headers, { Host: url.host }, proxyAuthorization(via));
+  const options: http.RequestOptions = {
+    method: req.method,
+    headers,
+    agent: via ? directAgent(via.protocol === 'https:', req) : agentFor(url, req),
+    signal: req.signal,
+  };
+  // Credentials in the url are for the server, never shown to the proxy in the path.
+  const path = new URL(url.href);
+  if (via && (path.username || path.password)) {
+    options.auth = `${decodeURIComponent(path.username)}:${decodeURIComponent(path.password)}`;
+    path.username = '';
+    path.password = '';
+  }
+
   return new Promise((resolve, reject) => {
-    const fail = (err: Error & { code?: string }) =>
-      reject(new TransportError(describe(err), err.code, redact(url)));
-    const request = (isHttps ? https : http).request(url, {
-      method: req.method,
-      headers,
-      agent: agentFor(isHttps, req.verifyTls, req.env),
-      signal: req.signal,
-    });
+    const fail = (err: Error & { code?: string }) => {
+      const through = proxy && err.code !== 'EPROXY' ? ` (through proxy ${shownProxy(proxy)})` : '';
+      reject(new TransportError(`${describe(err)}${through}`, err.code, redact(url)));
+    };
+    const request = via
+      ? (via.protocol === 'https:' ? https : http).request({
+          ...options,
+          hostname: via.hostname.replace(/^\[|\]$/g, ''),
+          port: via.port || (via.protocol === 'https:' ? 443 : 80),
+          path: path.href,
+        })
+      : (isHttps ? https : http).request(url, options);
     request.setTimeout(IDLE_TIMEOUT_MS, () =>
       request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
     );
     request.on('error', fail);
-    request.on('response', resolve);
+    request.on('response', (res) => {
+      if (via && res.statusCode === 407) {
+        res.resume();
+        const err = new Error(
+          `proxy ${shownProxy(via)} refused the request for ${redact(url)}: 407 ` +
+            '(proxy authentication required)',
+        );
+        fail(Object.assign(err, { code: 'EPROXY' }));
+        return;
+      }
+      resolve(res);
+    });
 
     if (Buffer.isBuffer(req.body)) request.end(req.body);
     else if (req.body) pipeline(req.body(), request).catch(fail);
@@ -113,10 +151,34 @@ function sendOnce(req: HttpRequest): Promise<IncomingMessage> {
   });
 }
 
-function agentFor(isHttps: boolean, verify: boolean, env: NodeJS.ProcessEnv): http.Agent {
+/**
+ * The keep-alive agent for a request to `url`: a direct one, or for https through a proxy, the
+ * agent of that proxy's CONNECT tunnels (one per proxy and TLS setting).
+ */
+function agentFor(url: URL, req: HttpRequest): http.Agent {
+  const isHttps = url.protocol === 'https:';
+  const proxy = isHttps ? proxyFor(url, req.env) : undefined;
+  if (!proxy) return directAgent(isHttps, req);
+  const certs = req.verifyTls ? trustedCertificates(req.env) : NO_CERTS;
+  let tunnels = tunnelingAgents.get(certs);
+  if (!tunnels) {
+    tunnels = new Map();
+    tunnelingAgents.set(certs, tunnels);
+  }
+  let agent = tunnels.get(proxy.href);
+  if (!agent) {
+    const tlsOptions = req.verifyTls ? { ca: certs } : { rejectUnauthorized: false };
+    agent = new TunnelingAgent(proxy, { keepAlive: true, ...tlsOptions });
+    tunnels.set(proxy.href, agent);
+  }
+  return agent;
+}
+
+/** The keep-alive agent for a direct connection: http, https trusting our CAs, or any. */
+function directAgent(isHttps: boolean, req: HttpRequest): http.Agent {
   if (!isHttps) return plainAgent;
-  if (!verify) return anyCertAgent;
-  const certs = trustedCertificates(env);
+  if (!req.verifyTls) return anyCertAgent;
+  const certs = trustedCertificates(req.env);
   let agent = verifyingAgents.get(certs);
   if (!agent) {
     agent = new https.Agent({ keepAlive: true, ca: certs });
