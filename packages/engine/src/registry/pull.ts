@@ -25,6 +25,7 @@ import {
 import { inParallel } from './parallel';
 import { progressLine } from './progress';
 import type { ImageReference } from './reference';
+import { type PullSource, pullSources } from './registries-conf';
 
 /** Manifests and indexes larger than this are refused (real ones are a few KiB). */
 const MANIFEST_LIMIT = 4 << 20;
@@ -77,24 +78,59 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
     return { manifest: existing, fetched: 0, offline: false };
   }
 
+  // Mirrors from registries.conf first, then the image's own registry.
+  const sources = pullSources(ref, opts.insecure, opts.env);
+  const failed: string[] = [];
+  for (const [i, source] of sources.entries()) {
+    try {
+      return await pullFrom(opts, source, existing);
+    } catch (err) {
+      opts.signal?.throwIfAborted();
+      if (i === sources.length - 1) {
+        if (err instanceof RegistryUnreachableError && existing && isComplete(layout, existing)) {
+          log.warn(
+            `${err.message}; using the image of ${ref.text} pulled before (${existing.digest})`,
+          );
+          return { manifest: existing, fetched: 0, offline: true };
+        }
+        if (failed.length && err instanceof StackerError) {
+          throw new StackerError(
+            `${err.message} (mirrors failed too: ${failed.join('; ')})`,
+            {},
+            err.hint,
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+      const why = err instanceof Error ? err.message : String(err);
+      failed.push(`${source.mirror}: ${why}`);
+      log.warn(
+        `mirror ${source.mirror} could not give ${ref.text}: ${why}; trying the next source`,
+      );
+    }
+  }
+  throw new Error('no pull source'); // unreachable: the image's own registry is always last
+}
+
+/** Pulls the image from one source (a mirror or the image's registry); see pullImage. */
+async function pullFrom(
+  opts: PullOptions,
+  source: PullSource,
+  existing: Descriptor | undefined,
+): Promise<PullResult> {
+  const { layout, cacheTag, log } = opts;
+  const ref = source.reference;
   const client = new RegistryClient({
     registry: ref.registry,
     endpoint: ref.endpoint,
-    insecure: opts.insecure,
+    insecure: source.insecure,
     credentials: findCredentials(`${ref.registry}/${ref.repository}`, opts.env),
     env: opts.env,
     log,
     signal: opts.signal,
   });
-  let top: Fetched;
-  try {
-    top = await fetchManifest(client, ref, ref.digest ?? (ref.tag as string), layout);
-  } catch (err) {
-    if (!(err instanceof RegistryUnreachableError) || !existing) throw err;
-    if (!isComplete(layout, existing)) throw err;
-    log.warn(`${err.message}; using the image of ${ref.text} pulled before (${existing.digest})`);
-    return { manifest: existing, fetched: 0, offline: true };
-  }
+  const top = await fetchManifest(client, ref, ref.digest ?? (ref.tag as string), layout);
 
   // An index: the manifest for our platform.
   const fetched = [top];

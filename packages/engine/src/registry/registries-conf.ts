@@ -1,0 +1,237 @@
+/**
+ * Mirrors and per-registry settings from containers-registries.conf(5), which stacker's
+ * image library reads when it pulls: `[[registry]]` tables with `prefix`, `location`,
+ * `insecure`, `blocked`, `mirror-by-digest-only` and `[[registry.mirror]]` entries
+ * (`location`, `insecure`, `pull-from-mirror`). Short-name settings do not apply to
+ * `docker://` references and are ignored, as is the old v1 format.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'smol-toml';
+import { StackerError } from '../errors';
+import type { ImageReference } from './reference';
+
+/** One registry to pull an image from, mirrors first, the image's own registry last. */
+export interface PullSource {
+  reference: ImageReference;
+  insecure: boolean;
+  /** The mirror's location, or undefined for the image's own registry. */
+  mirror?: string;
+}
+
+type PullFrom = 'all' | 'digest-only' | 'tag-only';
+const PULL_FROM: readonly string[] = ['all', 'digest-only', 'tag-only'];
+
+interface RegistryEntry {
+  prefix: string;
+  location: string;
+  insecure: boolean;
+  blocked: boolean;
+  mirrors: { location: string; insecure: boolean; pullFrom: PullFrom }[];
+  file: string;
+}
+
+/**
+ * The files read, in order: `$CONTAINERS_REGISTRIES_CONF` alone when set, else the user's
+ * `~/.config/containers/registries.conf` when it exists, else `/etc/containers/registries.conf`;
+ * then the `*.conf` drop-ins of `$CONTAINERS_REGISTRIES_CONF_DIR`, or of
+ * `/etc/containers/registries.conf.d` and the user's `registries.conf.d`, sorted by name. An
+ * entry of a later file replaces one with the same prefix.
+ */
+export function registriesConfFiles(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME || homedir();
+  const userDir = join(env.XDG_CONFIG_HOME || join(home, '.config'), 'containers');
+  let main: string;
+  if (env.CONTAINERS_REGISTRIES_CONF) main = env.CONTAINERS_REGISTRIES_CONF;
+  else if (existsSync(join(userDir, 'registries.conf'))) main = join(userDir, 'registries.conf');
+  else main = '/etc/containers/registries.conf';
+  const dirs = env.CONTAINERS_REGISTRIES_CONF_DIR
+    ? [env.CONTAINERS_REGISTRIES_CONF_DIR]
+    : env.CONTAINERS_REGISTRIES_CONF
+      ? []
+      : ['/etc/containers/registries.conf.d', join(userDir, 'registries.conf.d')];
+  const dropIns = dirs.flatMap((dir) =>
+    listDir(dir)
+      .filter((name) => name.endsWith('.conf'))
+      .sort()
+      .map((name) => join(dir, name)),
+  );
+  return [main, ...dropIns];
+}
+
+/**
+ * Where to pull `ref` from: the mirrors of the longest matching `[[registry]]` prefix that may
+ * serve it (a tag reference is not sent to a digest-only mirror), then its own registry (at
+ * the entry's `location`), with `insecure` as the layer says or the entry does. A blocked
+ * registry is an error naming the file.
+ */
+export function pullSources(
+  ref: ImageReference,
+  insecure: boolean,
+  env: NodeJS.ProcessEnv,
+): PullSource[] {
+  const entry = matchingEntry(ref, readEntries(env));
+  if (!entry) return [{ reference: ref, insecure }];
+  if (entry.blocked) {
+    throw new StackerError(
+      `registry ${entry.prefix} is blocked in ${entry.file}, so ${ref.text} cannot be pulled`,
+      {},
+      `pull from another registry, or remove blocked = true for ${entry.prefix} in ${entry.file}`,
+    );
+  }
+  const rest = `${ref.registry}/${ref.repository}`.slice(entry.prefix.length);
+  const sources: PullSource[] = [];
+  for (const mirror of entry.mirrors) {
+    if (mirror.pullFrom === 'digest-only' && !ref.digest) continue;
+    if (mirror.pullFrom === 'tag-only' && ref.digest) continue;
+    sources.push({
+      reference: relocate(ref, `${mirror.location}${rest}`),
+      insecure: insecure || mirror.insecure,
+      mirror: mirror.location,
+    });
+  }
+  const own = entry.location === entry.prefix ? ref : relocate(ref, `${entry.location}${rest}`);
+  sources.push({ reference: own, insecure: insecure || entry.insecure });
+  return sources;
+}
+
+/** `ref` with its registry and repository taken from `location` (`host[:port]/path`). */
+function relocate(ref: ImageReference, location: string): ImageReference {
+  const slash = location.indexOf('/');
+  const registry = slash < 0 ? location : location.slice(0, slash);
+  const repository = slash < 0 ? ref.repository : location.slice(slash + 1);
+  const endpoint = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+  return { ...ref, registry, endpoint, repository };
+}
+
+/** The entry whose prefix matches `ref` longest; `*.domain` prefixes match subdomains. */
+function matchingEntry(ref: ImageReference, entries: RegistryEntry[]): RegistryEntry | undefined {
+  const name = `${ref.registry}/${ref.repository}`;
+  let best: RegistryEntry | undefined;
+  for (const entry of entries) {
+    if (!prefixMatches(entry.prefix, name, ref.registry)) continue;
+    if (!best || entry.prefix.length > best.prefix.length) best = entry;
+  }
+  return best;
+}
+
+function prefixMatches(prefix: string, name: string, registry: string): boolean {
+  if (prefix.startsWith('*.')) return registry.endsWith(prefix.slice(1));
+  return name === prefix || name.startsWith(`${prefix}/`);
+}
+
+/** The `[[registry]]` entries of every file, later files replacing earlier prefixes. */
+function readEntries(env: NodeJS.ProcessEnv): RegistryEntry[] {
+  const byPrefix = new Map<string, RegistryEntry>();
+  for (const file of registriesConfFiles(env)) {
+    for (const entry of readFile(file)) byPrefix.set(entry.prefix, entry);
+  }
+  return [...byPrefix.values()];
+}
+
+function readFile(file: string): RegistryEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw confError(file, (err as Error).message.split('\n')[0] ?? 'not TOML');
+  }
+  const tables = doc.registry;
+  if (tables === undefined) return [];
+  if (!Array.isArray(tables)) throw confError(file, 'registry must be an array of tables');
+  return tables.map((table, i) => readEntry(file, i, table));
+}
+
+function readEntry(file: string, i: number, table: unknown): RegistryEntry {
+  const where = `[[registry]] #${i + 1}`;
+  if (!isTable(table)) throw confError(file, `${where} is not a table`);
+  const location = stripScheme(optionalString(file, where, table, 'location') ?? '');
+  const prefix = stripScheme(optionalString(file, where, table, 'prefix') ?? location);
+  if (!prefix) throw confError(file, `${where} has neither prefix nor location`);
+  if (prefix.startsWith('*.') && location) {
+    throw confError(file, `${where}: a wildcard prefix (${prefix}) cannot have a location`);
+  }
+  const digestOnly = optionalBool(file, where, table, 'mirror-by-digest-only') ?? false;
+  const mirrorTables = table.mirror ?? [];
+  if (!Array.isArray(mirrorTables)) throw confError(file, `${where}: mirror must be a list`);
+  const mirrors = mirrorTables.map((m: unknown, j) => {
+    const at = `${where} mirror #${j + 1}`;
+    if (!isTable(m)) throw confError(file, `${at} is not a table`);
+    const mirrorLocation = stripScheme(optionalString(file, at, m, 'location') ?? '');
+    if (!mirrorLocation) throw confError(file, `${at} has no location`);
+    const pullFrom = optionalString(file, at, m, 'pull-from-mirror') ?? 'all';
+    if (!PULL_FROM.includes(pullFrom)) {
+      throw confError(file, `${at}: pull-from-mirror must be all, digest-only or tag-only`);
+    }
+    return {
+      location: mirrorLocation,
+      insecure: optionalBool(file, at, m, 'insecure') ?? false,
+      pullFrom: digestOnly ? 'digest-only' : (pullFrom as PullFrom),
+    };
+  });
+  return {
+    prefix,
+    location: location || prefix,
+    insecure: optionalBool(file, where, table, 'insecure') ?? false,
+    blocked: optionalBool(file, where, table, 'blocked') ?? false,
+    mirrors,
+    file,
+  };
+}
+
+function optionalString(
+  file: string,
+  where: string,
+  table: Record<string, unknown>,
+  key: string,
+): string | undefined {
+  const value = table[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw confError(file, `${where}: ${key} must be a string`);
+  return value;
+}
+
+function optionalBool(
+  file: string,
+  where: string,
+  table: Record<string, unknown>,
+  key: string,
+): boolean | undefined {
+  const value = table[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw confError(file, `${where}: ${key} must be true or false`);
+  return value;
+}
+
+/** Locations are written without a scheme; a stray `https://` and trailing `/` are dropped. */
+function stripScheme(location: string): string {
+  return location.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function confError(file: string, why: string): StackerError {
+  return new StackerError(
+    `registries config ${file}: ${why}`,
+    {},
+    'fix the file (see containers-registries.conf(5)), or point CONTAINERS_REGISTRIES_CONF ' +
+      'at another one',
+  );
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
