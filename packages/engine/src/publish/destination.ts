@@ -6,6 +6,7 @@ import { type Credentials, findCredentials } from '../registry/auth-file';
 import { RegistryClient } from '../registry/client';
 import { pushImage } from '../registry/push';
 import { type ImageReference, parseImageReference } from '../registry/reference';
+import { pushSettings } from '../registry/registries-conf';
 import type { Destination } from './options';
 
 /** One image to send: a layer's manifest in the OCI dir, under one tag. */
@@ -81,10 +82,11 @@ export class Publisher {
     const key = `${ref.registry}/${ref.repository}`;
     let client = this.clients.get(key);
     if (!client) {
+      const settings = pushSettings(ref, this.opts.env);
       client = new RegistryClient({
         registry: ref.registry,
         endpoint: ref.endpoint,
-        insecure: this.opts.skipTls,
+        insecure: this.opts.skipTls || settings.insecure,
         credentials: this.opts.credentials ?? findCredentials(key, this.opts.env),
         env: this.opts.env,
         log: this.opts.log,

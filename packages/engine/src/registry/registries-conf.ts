@@ -73,13 +73,7 @@ export function pullSources(
 ): PullSource[] {
   const entry = matchingEntry(ref, readEntries(env));
   if (!entry) return [{ reference: ref, insecure }];
-  if (entry.blocked) {
-    throw new StackerError(
-      `registry ${entry.prefix} is blocked in ${entry.file}, so ${ref.text} cannot be pulled`,
-      {},
-      `pull from another registry, or remove blocked = true for ${entry.prefix} in ${entry.file}`,
-    );
-  }
+  if (entry.blocked) throw blockedError(entry, ref, 'pulled');
   const rest = `${ref.registry}/${ref.repository}`.slice(entry.prefix.length);
   const sources: PullSource[] = [];
   for (const mirror of entry.mirrors) {
@@ -94,6 +88,24 @@ export function pullSources(
   const own = entry.location === entry.prefix ? ref : relocate(ref, `${entry.location}${rest}`);
   sources.push({ reference: own, insecure: insecure || entry.insecure });
   return sources;
+}
+
+/**
+ * What registries.conf says about pushing to `ref`'s registry, as containers/image applies it:
+ * its `insecure` (no mirrors, no location), and `blocked` as an error.
+ */
+export function pushSettings(ref: ImageReference, env: NodeJS.ProcessEnv): { insecure: boolean } {
+  const entry = matchingEntry(ref, readEntries(env));
+  if (entry?.blocked) throw blockedError(entry, ref, 'pushed');
+  return { insecure: entry?.insecure ?? false };
+}
+
+function blockedError(entry: RegistryEntry, ref: ImageReference, verb: string): StackerError {
+  return new StackerError(
+    `registry ${entry.prefix} is blocked in ${entry.file}, so ${ref.text} cannot be ${verb}`,
+    {},
+    `use another registry, or remove blocked = true for ${entry.prefix} in ${entry.file}`,
+  );
 }
 
 /** `ref` with its registry and repository taken from `location` (`host[:port]/path`). */

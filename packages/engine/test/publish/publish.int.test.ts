@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, type TestContext, test } from 'node:test';
@@ -179,6 +179,28 @@ test('a publish without SOURCE_DATE_EPOCH takes the one the build used', async (
   const built = tagDigest(join(dir, 'oci'), 'app');
   assert.equal(images[0]?.digest, built);
   assert.equal(await skopeoDigest(registry, 'team/app:sde', authFile), built);
+});
+
+test('registries.conf: insecure stands in for --skip-tls; a blocked registry is refused', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = await builtProject(t);
+  const conf = (extra: string) => {
+    const file = join(dir, 'registries.conf');
+    writeFileSync(file, `[[registry]]\nlocation = "${registry.host}"\n${extra}\n`);
+    return { ...env(), CONTAINERS_REGISTRIES_CONF: file };
+  };
+  const { images } = await publishIn(dir, {
+    images: ['app'],
+    tags: ['conf'],
+    skipTls: false,
+    env: conf('insecure = true'),
+  });
+  assert.equal(images[0]?.digest, tagDigest(join(dir, 'oci'), 'app'));
+
+  await assert.rejects(
+    publishIn(dir, { images: ['app'], tags: ['blocked'], env: conf('blocked = true') }),
+    /registry 127\.0\.0\.1:\d+ is blocked in .*registries\.conf, so .* cannot be pushed/,
+  );
 });
 
 test('publishes into an OCI layout as <layer>_<tag>', async (t) => {

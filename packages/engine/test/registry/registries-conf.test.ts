@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import type { StackerError } from '../../src/errors';
 import { parseImageReference } from '../../src/registry/reference';
-import { pullSources, registriesConfFiles } from '../../src/registry/registries-conf';
+import { pullSources, pushSettings, registriesConfFiles } from '../../src/registry/registries-conf';
 
 /** An env whose registries.conf is `conf` (and whose drop-in dir holds `dropIns`). */
 function confEnv(t: TestContext, conf: string, dropIns: Record<string, string> = {}) {
@@ -85,8 +85,9 @@ test('a drop-in replaces the entry with the same prefix; a blocked registry is r
   assert.throws(
     () => sources('docker://docker.io/team/app:1', env),
     (err: StackerError) =>
-      /registry docker\.io\/team is blocked in .*50-block\.conf/.test(err.message) &&
-      /blocked = true/.test(err.hint ?? ''),
+      /registry docker\.io\/team is blocked in .*50-block\.conf, so .* cannot be pulled/.test(
+        err.message,
+      ) && /blocked = true/.test(err.hint ?? ''),
   );
 });
 
@@ -114,5 +115,21 @@ test('without the variables, the user file is preferred to the system one', (t) 
   assert.equal(
     registriesConfFiles({ HOME: home })[0],
     join(home, '.config/containers/registries.conf'),
+  );
+});
+
+test('pushes take insecure and blocked from the entry, never a mirror or location', (t) => {
+  const env = confEnv(t, CONF, {
+    '50-block.conf': '[[registry]]\nprefix = "docker.io/team"\nblocked = true\n',
+  });
+  assert.deepEqual(pushSettings(parseImageReference('docker://reg.internal.corp/a:1'), env), {
+    insecure: true,
+  });
+  assert.deepEqual(pushSettings(parseImageReference('docker://alpine:1'), env), {
+    insecure: false,
+  });
+  assert.throws(
+    () => pushSettings(parseImageReference('docker://docker.io/team/app:1'), env),
+    /cannot be pushed/,
   );
 });
