@@ -164,62 +164,54 @@ function readFile(file: string): RegistryEntry[] {
 function readEntry(file: string, i: number, table: unknown): RegistryEntry {
   const where = `[[registry]] #${i + 1}`;
   if (!isTable(table)) throw confError(file, `${where} is not a table`);
-  const location = stripScheme(optionalString(file, where, table, 'location') ?? '');
-  const prefix = stripScheme(optionalString(file, where, table, 'prefix') ?? location);
+  const field = fields(file, where, table);
+  const location = stripScheme(field.string('location') ?? '');
+  const prefix = stripScheme(field.string('prefix') ?? location);
   if (!prefix) throw confError(file, `${where} has neither prefix nor location`);
   if (prefix.startsWith('*.') && location) {
     throw confError(file, `${where}: a wildcard prefix (${prefix}) cannot have a location`);
   }
-  const digestOnly = optionalBool(file, where, table, 'mirror-by-digest-only') ?? false;
+  const digestOnly = field.bool('mirror-by-digest-only') ?? false;
   const mirrorTables = table.mirror ?? [];
   if (!Array.isArray(mirrorTables)) throw confError(file, `${where}: mirror must be a list`);
   const mirrors = mirrorTables.map((m: unknown, j) => {
     const at = `${where} mirror #${j + 1}`;
     if (!isTable(m)) throw confError(file, `${at} is not a table`);
-    const mirrorLocation = stripScheme(optionalString(file, at, m, 'location') ?? '');
+    const mirrorField = fields(file, at, m);
+    const mirrorLocation = stripScheme(mirrorField.string('location') ?? '');
     if (!mirrorLocation) throw confError(file, `${at} has no location`);
-    const pullFrom = optionalString(file, at, m, 'pull-from-mirror') ?? 'all';
+    const pullFrom = mirrorField.string('pull-from-mirror') ?? 'all';
     if (!PULL_FROM.includes(pullFrom)) {
       throw confError(file, `${at}: pull-from-mirror must be all, digest-only or tag-only`);
     }
     return {
       location: mirrorLocation,
-      insecure: optionalBool(file, at, m, 'insecure') ?? false,
+      insecure: mirrorField.bool('insecure') ?? false,
       pullFrom: digestOnly ? 'digest-only' : (pullFrom as PullFrom),
     };
   });
   return {
     prefix,
     location: location || prefix,
-    insecure: optionalBool(file, where, table, 'insecure') ?? false,
-    blocked: optionalBool(file, where, table, 'blocked') ?? false,
+    insecure: field.bool('insecure') ?? false,
+    blocked: field.bool('blocked') ?? false,
     mirrors,
     file,
   };
 }
 
-function optionalString(
-  file: string,
-  where: string,
-  table: Record<string, unknown>,
-  key: string,
-): string | undefined {
-  const value = table[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw confError(file, `${where}: ${key} must be a string`);
-  return value;
-}
-
-function optionalBool(
-  file: string,
-  where: string,
-  table: Record<string, unknown>,
-  key: string,
-): boolean | undefined {
-  const value = table[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw confError(file, `${where}: ${key} must be true or false`);
-  return value;
+/** Typed reads of a table's optional keys; a value of another type is an error naming it. */
+function fields(file: string, where: string, table: Record<string, unknown>) {
+  const get = (key: string, type: 'string' | 'boolean', says: string) => {
+    const value = table[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== type) throw confError(file, `${where}: ${key} must be ${says}`);
+    return value;
+  };
+  return {
+    string: (key: string) => get(key, 'string', 'a string') as string | undefined,
+    bool: (key: string) => get(key, 'boolean', 'true or false') as boolean | undefined,
+  };
 }
 
 /** Locations are written without a scheme; a stray `https://` and trailing `/` are dropped. */
