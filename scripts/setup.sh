@@ -18,7 +18,7 @@ packages=(
   busybox-static                             # offline base images for the examples and tests
   umoci skopeo                               # independent checks of the OCI layouts we write
   squashfs-tools pigz attr git ca-certificates
-  zstd                                       # bases whose layers are tar+zstd
+  zstd xz-utils bzip2                        # zstd layers; tar bases compressed these ways
   erofs-utils cryptsetup-bin                 # --layer-type erofs; verity data (veritysetup)
   docker-registry apache2-utils openssl      # registry, htpasswd and certificates for the tests
   debootstrap                                # npm run bench: the Debian base it measures on

@@ -214,7 +214,7 @@ async function extractTarball(
     throw new StackerError(
       `couldn't extract tar base ${tarball}: ${(err as Error).message}`,
       { file: layer.file, ...layer.from.pos, layer: layer.name, directive: 'from', step: 'base' },
-      'the file must be a tar archive, optionally gzip-compressed',
+      'the file must be a tar archive, plain or compressed with gzip, zstd, xz or bzip2',
       { cause: err },
     );
   }

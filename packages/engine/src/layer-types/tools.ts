@@ -17,6 +17,8 @@ const PACKAGES: Record<string, string> = {
   umount: 'mount',
   cp: 'coreutils',
   zstd: 'zstd',
+  xz: 'xz-utils',
+  bzip2: 'bzip2',
 };
 
 /**

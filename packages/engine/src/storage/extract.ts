@@ -40,9 +40,9 @@ const isRoot = () => process.getuid?.() === 0;
 /**
  * Extracts an OCI tar layer into `target` in overlayfs on-disk format (whiteouts as 0:0
  * devices, opaque dirs as `user.overlay.opaque=y`; see LayerWriter), ready to be a lower
- * dir. gzip and zstd are detected by their magic bytes, whatever the media type says.
- * squashfs and erofs layers (stacker's types) already hold a tree in that format and are
- * copied as they are (see layer-types/unpack.ts), after their digest is checked.
+ * dir. gzip, zstd, xz and bzip2 are detected by their magic bytes, whatever the media type
+ * says. squashfs and erofs layers (stacker's types) already hold a tree in that format and
+ * are copied as they are (see layer-types/unpack.ts), after their digest is checked.
  *
  * Content addressed and atomic: the layer is written to `<target>.tmp-<owner>-<random>` (the
  * owner lets a later build remove what a killed one left, see Roots.removeStaleTemps) and
@@ -114,7 +114,9 @@ async function extractImage(
  */
 async function unpack(opts: ExtractOptions, reader: TarReader, writer: LayerWriter) {
   const compression = compressionOf(opts.blobPath);
-  if (compression === 'zstd') return unpackZstd(opts, reader, writer);
+  if (compression !== 'gzip' && compression !== undefined) {
+    return unpackWithProgram(opts, DECOMPRESSORS[compression], reader, writer);
+  }
   const blob = readBlob(opts.blobPath, { gzip: compression === 'gzip' });
   for await (const chunk of blob.chunks) {
     reader.push(chunk);
@@ -127,18 +129,33 @@ async function unpack(opts: ExtractOptions, reader: TarReader, writer: LayerWrit
   await writer.finish();
 }
 
+type Compression = 'gzip' | 'zstd' | 'xz' | 'bzip2';
+
+/** The programs that decompress what Node cannot: zstd (`tar+zstd` layers), xz and bzip2. */
+const DECOMPRESSORS: Record<Exclude<Compression, 'gzip'>, { program: string; args: string[] }> = {
+  zstd: { program: 'zstd', args: ['-d', '-c', '-q'] },
+  xz: { program: 'xz', args: ['-d', '-c', '-q'] },
+  bzip2: { program: 'bzip2', args: ['-d', '-c', '-q'] },
+};
+
 /**
- * A zstd-compressed tar layer (`tar+zstd`, as skopeo and other builders make them). Node has
- * no zstd, so the digest is checked first and `zstd -dc` decompresses into the tar reader.
+ * A compressed tar Node cannot read: a `tar+zstd` layer (as skopeo and other builders make
+ * them) or a tar base compressed with zstd, xz or bzip2. The digest is checked first, then
+ * the decompressing program streams the tar into the reader.
  */
-async function unpackZstd(opts: ExtractOptions, reader: TarReader, writer: LayerWriter) {
+async function unpackWithProgram(
+  opts: ExtractOptions,
+  tool: { program: string; args: string[] },
+  reader: TarReader,
+  writer: LayerWriter,
+) {
   const env = opts.env ?? process.env;
-  const zstd = findTool('zstd', env, 'extracting a zstd-compressed layer', '');
+  const path = findTool(tool.program, env, `extracting a ${tool.program}-compressed layer`, '');
   const { digest } = await hashFile(opts.blobPath);
   if (digest !== opts.digest) {
     throw new Error(`content does not match its digest (it hashes to ${digest})`);
   }
-  const child = spawn(zstd, ['-d', '-c', '-q', opts.blobPath], {
+  const child = spawn(path, [...tool.args, opts.blobPath], {
     env: { PATH: env.PATH ?? '', LC_ALL: 'C' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -163,20 +180,24 @@ async function unpackZstd(opts: ExtractOptions, reader: TarReader, writer: Layer
   const code = await exited;
   if (code !== 0) {
     const reason = said.trim().split('\n').pop() || `exit status ${code}`;
-    throw new Error(`zstd could not decompress it: ${reason}`);
+    throw new Error(`${tool.program} could not decompress it: ${reason}`);
   }
   reader.end();
   await writer.finish();
 }
 
-/** The blob's compression, by its magic bytes (gzip 1f 8b, zstd 28 b5 2f fd). */
-function compressionOf(path: string): 'gzip' | 'zstd' | undefined {
+/** The blob's compression, by its magic bytes. */
+function compressionOf(path: string): Compression | undefined {
   const fd = openSync(path, 'r');
   try {
-    const magic = Buffer.alloc(4);
-    const n = readSync(fd, magic, 0, 4, 0);
-    if (n >= 2 && magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
-    if (n === 4 && magic.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    const magic = Buffer.alloc(6);
+    const n = readSync(fd, magic, 0, 6, 0);
+    const starts = (...bytes: number[]) =>
+      n >= bytes.length && bytes.every((b, i) => magic[i] === b);
+    if (starts(0x1f, 0x8b)) return 'gzip';
+    if (starts(0x28, 0xb5, 0x2f, 0xfd)) return 'zstd';
+    if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return 'xz';
+    if (starts(0x42, 0x5a, 0x68)) return 'bzip2';
     return undefined;
   } finally {
     closeSync(fd);

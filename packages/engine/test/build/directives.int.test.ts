@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -173,6 +173,30 @@ empty:
   const again = await buildIn(dir);
   assert.match(again.log.text(), /from-tar: building \(base layer changed\)/);
   assert.match(again.log.text(), /empty: reused/);
+});
+
+test('tar bases compressed with zstd, xz or bzip2 give the image a gzip one gives', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = tempDir(t);
+  const content = join(dir, 'content');
+  writeFiles(content, { 'etc/from-tar': 'tar content\n', 'bin/.keep': '' });
+  const tarball = join(dir, 'rootfs.tar');
+  execFileSync('tar', ['--sort=name', '--mtime=@1600000000', '-cf', tarball, '-C', content, '.']);
+  const compressors = { gz: 'gzip', zst: 'zstd', xz: 'xz', bz2: 'bzip2' };
+  let yaml = '';
+  for (const [ext, program] of Object.entries(compressors)) {
+    execFileSync(program, ['-q', '-k', '-c', tarball], {
+      stdio: ['ignore', openSync(`${tarball}.${ext}`, 'w'), 'inherit'],
+    });
+    yaml += `${ext}:\n  from:\n    type: tar\n    url: rootfs.tar.${ext}\n`;
+  }
+  writeFiles(dir, { 'stacker.yaml': yaml });
+  await buildIn(dir);
+  const oci = join(dir, 'oci');
+  const layers = Object.keys(compressors).map((tag) => skopeoConfig(oci, tag).rootfs.diff_ids);
+  for (const ids of layers) assert.deepEqual(ids, layers[0]);
+  const rootfs = umociUnpack(t, oci, 'xz');
+  assert.equal(readFileSync(join(rootfs, 'etc/from-tar'), 'utf8'), 'tar content\n');
 });
 
 test('the deprecated import: puts files under /stacker and warns', async (t) => {
