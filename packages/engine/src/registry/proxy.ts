@@ -10,23 +10,31 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { StackerError } from '../errors';
 
-/** The proxy for `url` under `env`, or undefined to connect directly. */
+/**
+ * The proxy for `url` under `env`, or undefined to connect directly. A value that is no url
+ * is an error naming the variable (never its value, which may hold a password).
+ */
 export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | undefined {
-  const value =
-    url.protocol === 'https:'
-      ? (env.HTTPS_PROXY ?? env.https_proxy)
-      : (env.HTTP_PROXY ?? env.http_proxy);
-  if (!value) return undefined;
+  const names =
+    url.protocol === 'https:' ? ['HTTPS_PROXY', 'https_proxy'] : ['HTTP_PROXY', 'http_proxy'];
+  const name = names.find((n) => env[n]);
+  const value = name && env[name];
+  if (!name || !value) return undefined;
   const host = hostOf(url);
   if (host === 'localhost' || isLoopback(host)) return undefined;
   if (bypassed(host, portOf(url), env.NO_PROXY ?? env.no_proxy ?? '')) return undefined;
-  try {
-    // A value without a scheme is an http proxy, as in Go.
-    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
-  } catch {
-    return undefined;
+  // A value without a scheme is an http proxy, as in Go.
+  const proxy = URL.parse(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+  if (!proxy || !/^https?:$/.test(proxy.protocol) || !proxy.hostname) {
+    throw new StackerError(
+      `${name} is not a proxy url nx-stacker can use`,
+      {},
+      `write it as http://[user:password@]host:port (or https://), or unset ${name}`,
+    );
   }
+  return proxy;
 }
 
 /** The url's host name without IPv6 brackets, in lower case. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { StackerError } from '../../src/errors';
 import { proxyAuthorization, proxyFor, shownProxy } from '../../src/registry/proxy';
 
 const chosen = (url: string, env: NodeJS.ProcessEnv) => proxyFor(new URL(url), env)?.href;
@@ -54,4 +55,19 @@ test("a proxy's credentials go in Proxy-Authorization and are never shown", () =
   });
   assert.equal(shownProxy(proxy), 'http://proxy.corp:3128');
   assert.deepEqual(proxyAuthorization(new URL('http://proxy.corp:3128')), {});
+});
+
+test('a proxy variable that is no usable url is an error naming it, not its value', () => {
+  const env = { HTTPS_PROXY: 'socks5://user:pw-1234@proxy:1080' };
+  assert.throws(
+    () => proxyFor(new URL('https://registry.example/v2/'), env),
+    (err: StackerError) =>
+      err.message === 'HTTPS_PROXY is not a proxy url nx-stacker can use' &&
+      !err.format().includes('pw-1234'),
+  );
+  // An empty upper-case variable leaves the lower-case one in charge, as in Go.
+  assert.equal(
+    proxyFor(new URL('https://registry.example/'), { HTTPS_PROXY: '', https_proxy: 'p:1' })?.href,
+    'http://p:1/',
+  );
 });
