@@ -24,21 +24,29 @@ export async function acquireLock(
   path: string,
   opts: { onWait?: (owner: number) => void; signal?: AbortSignal } = {},
 ): Promise<Lock> {
-  let told = false;
-  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
-    if (tryCreate(path)) return { release: () => rmSync(path, { force: true }) };
+  // Our lock's content, written once; each attempt links it to `path`.
+  const start = processStartTime(process.pid);
+  const mine = tempPathFor(path);
+  writeFileSync(mine, start ? `${process.pid} ${start}\n` : `${process.pid}\n`, { mode: 0o644 });
+  try {
+    let told = false;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      if (tryLink(mine, path)) return { release: () => rmSync(path, { force: true }) };
 
-    const owner = readOwner(path);
-    if (owner === null || (owner !== undefined && !ownerAlive(owner))) {
-      breakStaleLock(path, owner);
-      continue;
+      const owner = readOwner(path);
+      if (owner === null || (owner !== undefined && !ownerAlive(owner))) {
+        breakStaleLock(path, owner);
+        continue;
+      }
+      if (!told && owner !== undefined) {
+        opts.onWait?.(owner.pid);
+        told = true;
+      }
+      opts.signal?.throwIfAborted();
+      await sleep(delay);
     }
-    if (!told && owner !== undefined) {
-      opts.onWait?.(owner.pid);
-      told = true;
-    }
-    opts.signal?.throwIfAborted();
-    await sleep(delay);
+  } finally {
+    rmSync(mine, { force: true });
   }
 }
 
@@ -66,18 +74,14 @@ function ownerAlive(owner: Owner): boolean {
   return recordedProcessAlive(owner.pid, owner.start);
 }
 
-function tryCreate(path: string): boolean {
-  const start = processStartTime(process.pid);
-  const tmp = tempPathFor(path);
-  writeFileSync(tmp, start ? `${process.pid} ${start}\n` : `${process.pid}\n`, { mode: 0o644 });
+/** Links our written lock file to `path`; false when a lock is there already. */
+function tryLink(mine: string, path: string): boolean {
   try {
-    linkSync(tmp, path);
+    linkSync(mine, path);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
-  } finally {
-    rmSync(tmp, { force: true });
   }
 }
 
