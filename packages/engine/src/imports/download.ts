@@ -14,6 +14,7 @@ import { type Location, StackerError } from '../errors';
 import type { Logger } from '../log';
 import { DigestStream } from '../oci/digest';
 import { type Credentials, findCredentials } from '../registry/auth-file';
+import { PROXY_HINT } from '../registry/proxy';
 import { withRetries } from '../registry/retry';
 import { type HttpResponse, redact, send, TransportError } from '../registry/transport';
 import { writeFileAtomic } from '../util/fs';
@@ -205,8 +206,7 @@ async function fetchInto(
       `couldn't download ${opts.url}: ${(err as Error).message}`,
       opts.where,
       (err as { code?: string }).code === 'EPROXY'
-        ? 'check the proxy settings (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) and the credentials ' +
-            'in them (not shown here)'
+        ? PROXY_HINT
         : 'check the url and that the server is reachable',
     );
   });

@@ -9,6 +9,7 @@ import {
   RegistryHttpError,
   RegistryUnreachableError,
 } from './errors';
+import { PROXY_HINT } from './proxy';
 import { attemptsOf, isTransientStatus, TransientStatus, withRetries } from './retry';
 import { Secrets } from './secrets';
 import {
@@ -283,9 +284,7 @@ export class RegistryClient {
     const message = `couldn't reach registry ${registry}: ${err.message}${tries}`;
     let hint = `check that ${registry} is up and reachable from here`;
     if (err.code === 'EPROXY') {
-      hint =
-        'check the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) and the credentials ' +
-        'in them (not shown here)';
+      hint = PROXY_HINT;
     } else if (isCertificateError(err)) {
       hint =
         "the registry's certificate is not trusted: add its CA to the system's store or to " +

@@ -96,6 +96,11 @@ function inCidr(host: string, cidr: string): boolean {
   return (value(host) & mask) >>> 0 === (value(base) & mask) >>> 0;
 }
 
+/** What to do when a proxy refused a request (its 407, or a refused CONNECT). */
+export const PROXY_HINT =
+  'check the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) and the credentials in them ' +
+  '(not shown here)';
+
 /** `Proxy-Authorization` for a proxy url with user info, else nothing. */
 export function proxyAuthorization(proxy: URL): Record<string, string> {
   if (!proxy.username && !proxy.password) return {};

@@ -104,11 +104,11 @@ function sendOnce(req: HttpRequest): Promise<IncomingMessage> {
   const options: http.RequestOptions = {
     method: req.method,
     headers,
-    agent: via ? directAgent(via.protocol === 'https:', req) : agentFor(url, req),
+    agent: via ? directAgent(via.protocol === 'https:', req) : agentFor(isHttps, proxy, req),
     signal: req.signal,
   };
   // Credentials in the url are for the server, never shown to the proxy in the path.
-  const path = new URL(url.href);
+  const path = via ? new URL(url.href) : url;
   if (via && (path.username || path.password)) {
     options.auth = `${decodeURIComponent(path.username)}:${decodeURIComponent(path.password)}`;
     path.username = '';
@@ -152,13 +152,11 @@ function sendOnce(req: HttpRequest): Promise<IncomingMessage> {
 }
 
 /**
- * The keep-alive agent for a request to `url`: a direct one, or for https through a proxy, the
- * agent of that proxy's CONNECT tunnels (one per proxy and TLS setting).
+ * The keep-alive agent for a request sent directly (no `proxy`) or, for https, through the
+ * CONNECT tunnels of `proxy` (one agent per proxy and TLS setting).
  */
-function agentFor(url: URL, req: HttpRequest): http.Agent {
-  const isHttps = url.protocol === 'https:';
-  const proxy = isHttps ? proxyFor(url, req.env) : undefined;
-  if (!proxy) return directAgent(isHttps, req);
+function agentFor(isHttps: boolean, proxy: URL | undefined, req: HttpRequest): http.Agent {
+  if (!proxy || !isHttps) return directAgent(isHttps, req);
   const certs = req.verifyTls ? trustedCertificates(req.env) : NO_CERTS;
   let tunnels = tunnelingAgents.get(certs);
   if (!tunnels) {
