@@ -90,7 +90,6 @@ export async function build(opts: BuildOptions): Promise<BuildSummary> {
   // Remove what killed builds left half-written in the roots, OCI and cache dirs.
   const stale = [
     ...(await ctx.roots.removeStaleTemps()),
-    ...removeDeadTemps(dirs.rootsDir),
     ...removeDeadTemps(dirs.ociDir),
     ...removeDeadTemps(dirname(dirs.ociDir), basename(dirs.ociDir)),
     ...removeDeadTemps(ctx.cache.dir),

@@ -183,11 +183,11 @@ export class Roots {
 
   /**
    * Removes what killed builds left: `sha256_<hex>/overlay.tmp-<owner>-…` dirs of an
-   * extraction, and temp files of a metadata write in a layer's dir, whose process is gone.
-   * Temp files and dirs of live processes are left to them.
+   * extraction, and temp files of a lock or metadata write in the roots dir or a layer's dir,
+   * whose process is gone. Temp files and dirs of live processes are left to them.
    */
   async removeStaleTemps(): Promise<string[]> {
-    const removed: string[] = [];
+    const removed = removeDeadTemps(this.dir);
     for (const name of readdirOrEmpty(this.dir)) {
       if (!name.startsWith('sha256_')) {
         removed.push(...removeDeadTemps(join(this.dir, name)).map((n) => join(name, n)));
