@@ -1,4 +1,4 @@
-import type { BuildCache } from '../cache/store';
+import type { BuildCache, CacheEntry } from '../cache/store';
 import { resultManifests } from '../cache/store';
 import { StackerError } from '../errors';
 import { type LayerKind, type LayerType, layerTagName, parseTypesKey } from '../layer-types/types';
@@ -124,14 +124,10 @@ export function keyLayerTypes(args: {
   files: StackerFile[];
   cache: BuildCache;
 }): LayerType[] {
-  for (const file of args.files) {
-    for (const layer of file.layers) {
-      const entry = args.cache.latestFor(layer.file, layer.name);
-      if (!entry) continue;
-      const built = parseTypesKey(entry.parts.settings.split(';')[0] ?? '');
-      const covers = args.requested.every((r) => built?.some((b) => b.kind === r.kind));
-      return built && covers ? built : args.requested;
-    }
+  for (const entry of latestEntries(args)) {
+    const built = parseTypesKey(entry.parts.settings.split(';')[0] ?? '');
+    const covers = args.requested.every((r) => built?.some((b) => b.kind === r.kind));
+    return built && covers ? built : args.requested;
   }
   return args.requested;
 }
@@ -145,12 +141,9 @@ export function builtGzipLevel(args: {
   files: StackerFile[];
   cache: BuildCache;
 }): number | undefined {
-  for (const file of args.files) {
-    for (const layer of file.layers) {
-      const entry = args.cache.latestFor(layer.file, layer.name);
-      const level = entry?.parts.settings.split(';')[1]?.match(/^gzip([1-9])$/)?.[1];
-      if (level) return Number(level);
-    }
+  for (const entry of latestEntries(args)) {
+    const level = entry.parts.settings.split(';')[1]?.match(/^gzip([1-9])$/)?.[1];
+    if (level) return Number(level);
   }
   return undefined;
 }
@@ -163,13 +156,18 @@ export function builtSourceDateEpoch(args: {
   files: StackerFile[];
   cache: BuildCache;
 }): number | null | undefined {
+  for (const entry of latestEntries(args)) return entry.parts.sourceDateEpoch;
+  return undefined;
+}
+
+/** The newest cache entry of each layer of `files` that has one, in file order. */
+function* latestEntries(args: { files: StackerFile[]; cache: BuildCache }): Generator<CacheEntry> {
   for (const file of args.files) {
     for (const layer of file.layers) {
       const entry = args.cache.latestFor(layer.file, layer.name);
-      if (entry) return entry.parts.sourceDateEpoch;
+      if (entry) yield entry;
     }
   }
-  return undefined;
 }
 
 /** Refuses an image whose annotations, labels or environment contain `password`. */
