@@ -43,7 +43,7 @@ app:
   });
 }
 
-test('a mirror from registries.conf serves the image of a registry that cannot be reached', async (t) => {
+test('a registries.conf mirror serves a registry that cannot be reached', async (t) => {
   if (!requireRoot(t)) return;
   // images.corp.test resolves nowhere: only the mirror can give its images.
   const env = confEnv(

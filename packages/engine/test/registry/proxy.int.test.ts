@@ -59,7 +59,10 @@ function project(
   return projectDir(t, {
     'stacker.yaml': `
 app:
-  from: {type: docker, url: "docker://${behindProxy(registry.host)}/library/busybox:1.0", insecure: true}
+  from:
+    type: docker
+    url: docker://${behindProxy(registry.host)}/library/busybox:1.0
+    insecure: true
 ${imports}
   run: ${run}
 `,
@@ -79,7 +82,7 @@ test('a registry over TLS is reached through the proxy with CONNECT', async (t) 
   assert.ok(!log.text().includes(PROXY_USER.password));
 });
 
-test('a plain-http registry and an http import go through the proxy as absolute urls', async (t) => {
+test('plain-http registries and downloads go to the proxy as absolute urls', async (t) => {
   if (!requireRoot(t)) return;
   proxy.requests.length = 0;
   const note = `http://${behindProxy(files.url.replace('http://', ''))}/files/note.txt`;
@@ -100,7 +103,7 @@ test('a plain-http registry and an http import go through the proxy as absolute 
   assert.equal(readFileSync(join(rootfs, 'note.txt'), 'utf8'), 'through the proxy\n');
 });
 
-test('NO_PROXY sends a host past the proxy; a refusing proxy is named, its password not', async (t) => {
+test('NO_PROXY bypasses the proxy; a refusing proxy is named, not its password', async (t) => {
   if (!requireRoot(t)) return;
   // The name resolves only through the proxy, so bypassing it fails, naming the host.
   const dir = project(t, tlsRegistry);

@@ -41,7 +41,7 @@ test('a lock left by a dead process is taken over', async (t) => {
   (await acquireLock(path)).release();
 });
 
-test('a lock naming no owner (its writer killed before writing) is taken over after a second', async (t) => {
+test('a lock naming no owner (writer killed first) is taken over after a second', async (t) => {
   const path = lockPath(t);
   writeFileSync(path, '');
   const old = new Date(Date.now() - 5000);
@@ -90,7 +90,7 @@ test('the start time is read past a command name holding spaces and parentheses'
   assert.equal(processStartTime(DEAD_PID), undefined);
 });
 
-test('a lock with a name near the file-name limit can be taken (its temp name is shortened)', async (t) => {
+test('a lock whose name is near the file-name limit can be taken', async (t) => {
   const path = join(dirname(lockPath(t)), `.${'l'.repeat(240)}.lock`);
   const lock = await acquireLock(path);
   assert.equal(readFileSync(path, 'utf8'), `${process.pid} ${processStartTime(process.pid)}\n`);
