@@ -68,10 +68,15 @@ export function parseImageReference(url: string): ImageReference {
   }
   if (!tag && !digest) tag = 'latest';
 
-  const endpoint = registry === DOCKER_HUB ? DOCKER_HUB_API : registry;
+  const endpoint = endpointFor(registry);
   const version = `${tag ? `:${tag}` : ''}${digest ? `@${digest}` : ''}`;
   const text = `docker://${registry}/${repository}${version}`;
   return { registry, endpoint, repository, tag, digest, text };
+}
+
+/** `host[:port]` a registry's API is reached at (Docker Hub's is registry-1.docker.io). */
+export function endpointFor(registry: string): string {
+  return registry === DOCKER_HUB ? DOCKER_HUB_API : registry;
 }
 
 function splitRegistry(name: string): { registry: string; repository: string } {

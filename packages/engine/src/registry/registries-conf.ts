@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { StackerError } from '../errors';
-import type { ImageReference } from './reference';
+import { endpointFor, type ImageReference } from './reference';
 
 /** One registry to pull an image from, mirrors first, the image's own registry last. */
 export interface PullSource {
@@ -113,8 +113,7 @@ function relocate(ref: ImageReference, location: string): ImageReference {
   const slash = location.indexOf('/');
   const registry = slash < 0 ? location : location.slice(0, slash);
   const repository = slash < 0 ? ref.repository : location.slice(slash + 1);
-  const endpoint = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
-  return { ...ref, registry, endpoint, repository };
+  return { ...ref, registry, endpoint: endpointFor(registry), repository };
 }
 
 /** The entry whose prefix matches `ref` longest; `*.domain` prefixes match subdomains. */
