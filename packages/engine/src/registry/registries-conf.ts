@@ -74,7 +74,9 @@ export function pullSources(
   const entry = matchingEntry(ref, readEntries(env));
   if (!entry) return [{ reference: ref, insecure }];
   if (entry.blocked) throw blockedError(entry, ref, 'pulled');
-  const rest = `${ref.registry}/${ref.repository}`.slice(entry.prefix.length);
+  // What follows the matched prefix; a wildcard prefix matches the registry name alone.
+  const matched = entry.prefix.startsWith('*.') ? ref.registry : entry.prefix;
+  const rest = `${ref.registry}/${ref.repository}`.slice(matched.length);
   const sources: PullSource[] = [];
   for (const mirror of entry.mirrors) {
     if (mirror.pullFrom === 'digest-only' && !ref.digest) continue;

@@ -48,6 +48,8 @@ location = "team.corp/images"
 [[registry]]
 prefix = "*.internal.corp"
 insecure = true
+[[registry.mirror]]
+location = "cache.corp/internal"
 `;
 
 test('mirrors come first, in order, with the rest of the name appended; the registry last', (t) => {
@@ -70,8 +72,9 @@ test('mirrors come first, in order, with the rest of the name appended; the regi
 test('the longest prefix wins and its location replaces it; wildcards match subdomains', (t) => {
   const env = confEnv(t, CONF);
   assert.deepEqual(sources('docker://docker.io/team/app:1', env), ['team.corp/images/app']);
-  assert.deepEqual(sources('docker://reg.internal.corp/app:1', env), [
-    'reg.internal.corp/app (insecure)',
+  assert.deepEqual(sources('docker://reg.internal.corp/team/app:1', env), [
+    'cache.corp/internal/team/app',
+    'reg.internal.corp/team/app (insecure)',
   ]);
   assert.deepEqual(sources('docker://quay.io/app:1', env), ['quay.io/app']);
   assert.deepEqual(sources('docker://quay.io/app:1', env, true), ['quay.io/app (insecure)']);
